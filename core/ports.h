@@ -1,0 +1,104 @@
+#pragma once
+// The narrow seams between the HA engine and the world. No Asio, netlink, pcap or Windows
+// types here: the engine is tested against fakes (tests/fakes), each seam against the real
+// thing in integration tests. Every callback runs on the owner's executor (the HA thread).
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <system_error>
+#include <vector>
+
+namespace rmha::core {
+
+// ---------------------------------------------------------------------------------------------
+// LinkMonitor: the NIC watchdog.
+
+/// One monitored NIC as the watchdog last saw it.
+struct NicState {
+  std::string selector;   ///< what the configuration named: an interface name or a MAC
+  std::string name;       ///< resolved interface name ("" when not present)
+  std::string mac;        ///< aa:bb:cc:dd:ee:ff
+  int ifindex = 0;
+  bool adminUp = false;   ///< IFF_UP
+  bool lowerUp = false;   ///< IFF_RUNNING / operstate UP
+  bool healthy = false;   ///< adminUp && lowerUp, after the hold-down
+  std::string bondActiveSlave; ///< for a bond master: the active slave's name
+};
+
+class LinkEvents {
+public:
+  virtual ~LinkEvents() = default;
+  /// The node's network fitness changed (policy `any` or `all` over the monitored NICs).
+  virtual void onLinkHealth(bool healthy, const std::string& reason) = 0;
+  /// A monitored bond's active slave changed: the VIP must be re-announced.
+  virtual void onBondActiveSlaveChanged(const std::string& bond, const std::string& slave) = 0;
+};
+
+class LinkMonitor {
+public:
+  virtual ~LinkMonitor() = default;
+  /// Starts watching; events go to `sink` on the owner's executor. Errors are fatal at start.
+  virtual std::error_code start(LinkEvents& sink) = 0;
+  virtual void stop() = 0;
+  /// Current fitness under the configured policy.
+  virtual bool healthy() const = 0;
+  virtual std::vector<NicState> nics() const = 0;
+};
+
+// ---------------------------------------------------------------------------------------------
+// TrafficSteering: who receives the service traffic. VIP + gratuitous ARP on Linux, NLB on
+// Windows, nothing for active-active behind a load balancer.
+
+using SteeringDone = std::function<void(std::error_code)>;
+
+class SteeringEvents {
+public:
+  virtual ~SteeringEvents() = default;
+  /// While we own the traffic, another station claimed it (a gratuitous ARP or ARP reply for
+  /// the VIP from another MAC). The engine decides: re-assert or release.
+  virtual void onTrafficConflict(const std::string& otherMac) = 0;
+};
+
+class TrafficSteering {
+public:
+  virtual ~TrafficSteering() = default;
+  /// Where conflicts are reported; set once before the first acquire.
+  virtual void setEvents(SteeringEvents& sink) = 0;
+  /// Makes this node receive the traffic (probe, claim, announce). `done` runs once, on the
+  /// owner's executor; an error means the traffic is not ours (for example an address
+  /// conflict) and the node must not serve.
+  virtual void acquire(SteeringDone done) = 0;
+  /// Stops this node receiving the traffic. Synchronous and best effort: it never fails the
+  /// release, it logs.
+  virtual void release() = 0;
+  /// Re-announces the traffic we own (bond slave changed, conflict won, periodic refresh).
+  virtual void reassert() = 0;
+  /// Removes traffic a previous run may have left behind (a stale VIP), at start.
+  virtual void clearStale() = 0;
+  /// A one-line description for status output ("vip 192.0.2.10/24 on eth0").
+  virtual std::string describe() const = 0;
+};
+
+// ---------------------------------------------------------------------------------------------
+// SessionStore: the resource manager's calls, as the HA engine sees them.
+
+class SessionStore {
+public:
+  virtual ~SessionStore() = default;
+  /// Number of sessions (dialogs) currently held.
+  virtual std::size_t sessionCount() const = 0;
+};
+
+// ---------------------------------------------------------------------------------------------
+// ServiceControl: the resource manager the pair protects (start / stop serving SIP).
+
+class ServiceControl {
+public:
+  virtual ~ServiceControl() = default;
+  /// Starts taking new calls (and answering OPTIONS with 200).
+  virtual void startServing() = 0;
+  /// Stops taking new calls (OPTIONS answered with 503); calls in progress are kept.
+  virtual void stopServing() = 0;
+};
+
+} // namespace rmha::core

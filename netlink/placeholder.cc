@@ -1,0 +1,1 @@
+namespace rmha::netlink { void placeholder() {} }

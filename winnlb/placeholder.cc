@@ -1,0 +1,1 @@
+namespace rmha::winnlb { void placeholder() {} }
