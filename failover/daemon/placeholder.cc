@@ -1,0 +1,1 @@
+namespace rmha::failover::daemon { void placeholder() {} }
