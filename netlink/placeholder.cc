@@ -1,1 +1,0 @@
-namespace rmha::netlink { void placeholder() {} }
