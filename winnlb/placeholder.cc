@@ -1,1 +1,0 @@
-namespace rmha::winnlb { void placeholder() {} }
