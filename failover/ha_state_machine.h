@@ -1,0 +1,139 @@
+#pragma once
+// The HA engine's decisions, as a pure state machine: no I/O, no clock reads, no threads.
+// Each event comes with `now`; the machine returns a Transition (next state, the actions the
+// shell must apply in order, a reason) and tells when it next needs a Tick.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "core/time_source.h"
+#include "failover/ha_state.h"
+
+namespace rmha::failover {
+
+struct EngineSettings {
+  enum class Mode { Standalone, ActiveStandby, ActiveActive };
+  Mode mode = Mode::Standalone;
+  int localMember = 1;          ///< 1 or 2
+  int priority = 100;           ///< higher wins elections
+  bool preempt = false;         ///< take the active role back from a lower-ranked active
+  core::Duration deadInterval = core::Millis{60};
+  core::Duration handoverTimeout = core::Millis{500};
+  core::Duration electionWait = core::Millis{60};
+};
+
+/// What the peer's last authenticated message said.
+struct PeerView {
+  int member = 0;
+  HaState state = HaState::Init;
+  int priority = 0;
+  bool fit = false;
+  bool yielding = false;        ///< it just handed over and must not win an election
+  std::uint32_t handoverId = 0;
+};
+
+/// The data that comes with an event.
+struct EventInput {
+  PeerView peer;                ///< for the Peer* events
+  bool fit = true;              ///< for Start: is the node fit (NICs up)?
+  std::string detail;           ///< reason text: link, conflict MAC, steering error, refusal
+};
+
+namespace action {
+struct AcquireTraffic {};     ///< probe, claim and announce; the shell answers with an event
+struct ReleaseTraffic {};
+struct ReassertTraffic {};    ///< re-announce what we own
+struct StartServing {};
+struct StopServing {};
+struct SendToPeer {
+  PeerMsgKind kind = PeerMsgKind::Heartbeat;
+  std::uint32_t handoverId = 0;
+  std::string detail;
+};
+struct CompleteCommand {      ///< answer the operator command in progress
+  bool ok = false;
+  std::string message;
+};
+} // namespace action
+
+using Action = std::variant<action::AcquireTraffic, action::ReleaseTraffic,
+                            action::ReassertTraffic, action::StartServing, action::StopServing,
+                            action::SendToPeer, action::CompleteCommand>;
+
+struct Transition {
+  HaState from = HaState::Init;
+  HaState to = HaState::Init;
+  std::vector<Action> actions;
+  std::string reason;           ///< why, for the log and status ("" when nothing happened)
+  bool changed() const { return from != to; }
+};
+
+class HaStateMachine {
+public:
+  explicit HaStateMachine(EngineSettings settings);
+
+  /// Feeds one event. Never throws for any (state, event) pair.
+  Transition onEvent(HaEvent event, const EventInput& input, core::MonotonicTime now);
+
+  HaState state() const { return state_; }
+  /// When the shell must deliver the next Tick (dead peer, election, handover deadlines).
+  std::optional<core::MonotonicTime> nextDeadline() const;
+
+  bool peerAlive(core::MonotonicTime now) const;
+  bool peerKnown() const { return peerHeard_; }
+  const PeerView& peer() const { return peer_; }
+  core::MonotonicTime peerLastHeard() const { return peerLastHeard_; }
+  bool fit() const { return fit_; }
+  bool yielding() const { return yielding_; }
+  const EngineSettings& settings() const { return settings_; }
+
+private:
+  struct Ctx;
+  void recordPeer(const EventInput& in, HaEvent e, core::MonotonicTime now);
+
+  void onInit(Ctx& c);
+  void onStandalone(Ctx& c);
+  void onWaitingOrStandby(Ctx& c);
+  void onTakingOver(Ctx& c);
+  void onActive(Ctx& c);
+  void onHandingOver(Ctx& c);
+  void onMaintenance(Ctx& c);
+  void onFault(Ctx& c);
+
+  // Shared rules.
+  void evaluate(Ctx& c, const std::string& why);
+  void beginTakeover(Ctx& c, const std::string& why);
+  void releaseTo(Ctx& c, HaState next, const std::string& why);
+  void resolveDualActive(Ctx& c, const std::string& what);
+  void startHandover(Ctx& c, HaState onSuccess);
+  void answerHandoverRequest(Ctx& c);
+  void requestTakeover(Ctx& c);
+  void refuseCommand(Ctx& c, std::string message);
+  bool outranksPeer() const;
+  bool peerClaimsTraffic(core::MonotonicTime now) const;
+  bool activeActive() const { return settings_.mode == EngineSettings::Mode::ActiveActive; }
+
+  EngineSettings settings_;
+  HaState state_ = HaState::Init;
+  bool fit_ = true;
+  PeerView peer_;
+  bool peerHeard_ = false;
+  bool peerGone_ = false;               ///< channel closed / terminated since last heard
+  core::MonotonicTime peerLastHeard_{};
+  core::MonotonicTime electionDeadline_{};
+  bool yielding_ = false;
+  core::MonotonicTime yieldUntil_{};
+  std::uint32_t nextHandoverId_ = 1;
+  std::uint32_t handoverId_ = 0;        ///< the handover we lead (HandingOver)
+  HaState handoverThen_ = HaState::Standby;
+  core::MonotonicTime handoverDeadline_{};
+  std::uint32_t expectCommit_ = 0;      ///< the handover we agreed to take (standby side)
+  core::MonotonicTime expectCommitUntil_{};
+  bool commandPending_ = false;         ///< an operator command waits for an outcome
+  core::MonotonicTime acquireBackoffUntil_{};
+  core::MonotonicTime nextPreemptAt_{};
+};
+
+} // namespace rmha::failover
