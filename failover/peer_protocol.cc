@@ -1,0 +1,150 @@
+#include "failover/peer_protocol.h"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include <cstring>
+
+namespace rmha::failover {
+namespace {
+
+constexpr std::size_t kSignedSize = 40;
+constexpr std::uint8_t kMagic[4] = {'R', 'M', 'H', 'A'};
+
+void put(std::uint8_t* p, std::uint64_t v, int bytes) {
+  for (int i = bytes - 1; i >= 0; --i) {
+    p[i] = static_cast<std::uint8_t>(v & 0xff);
+    v >>= 8;
+  }
+}
+
+std::uint64_t get(const std::uint8_t* p, int bytes) {
+  std::uint64_t v = 0;
+  for (int i = 0; i < bytes; ++i) {
+    v = (v << 8) | p[i];
+  }
+  return v;
+}
+
+void mac(const std::uint8_t* data, std::string_view key, std::uint8_t out[32]) {
+  unsigned int len = 32;
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), data, kSignedSize, out, &len);
+}
+
+} // namespace
+
+std::string_view toString(PeerDrop d) {
+  switch (d) {
+  case PeerDrop::Truncated: return "truncated";
+  case PeerDrop::Oversized: return "oversized";
+  case PeerDrop::BadMagic: return "bad-magic";
+  case PeerDrop::BadVersion: return "bad-version";
+  case PeerDrop::BadField: return "bad-field";
+  case PeerDrop::BadAuth: return "bad-auth";
+  case PeerDrop::Replayed: return "replayed";
+  case PeerDrop::Stale: return "stale";
+  case PeerDrop::WrongSender: return "wrong-sender";
+  }
+  return "unknown";
+}
+
+PeerFrame encodePeerMessage(const PeerMessage& m, std::string_view key) {
+  PeerFrame f{};
+  std::memcpy(f.data(), kMagic, 4);
+  f[4] = kPeerProtocolVersion;
+  f[5] = static_cast<std::uint8_t>(m.kind);
+  f[6] = m.member;
+  f[7] = static_cast<std::uint8_t>(m.state);
+  f[8] = m.priority;
+  f[9] = m.flags;
+  put(&f[12], m.handoverId, 4);
+  put(&f[16], m.epoch, 8);
+  put(&f[24], m.seq, 8);
+  put(&f[32], m.sessions, 8);
+  mac(f.data(), key, &f[kSignedSize]);
+  return f;
+}
+
+DecodeResult decodePeerMessage(std::span<const std::uint8_t> b, std::string_view key) {
+  DecodeResult r;
+  if (b.size() < kPeerFrameSize) {
+    r.drop = PeerDrop::Truncated;
+    return r;
+  }
+  if (b.size() > kPeerFrameSize) {
+    r.drop = PeerDrop::Oversized;
+    return r;
+  }
+  if (std::memcmp(b.data(), kMagic, 4) != 0) {
+    r.drop = PeerDrop::BadMagic;
+    return r;
+  }
+  if (b[4] != kPeerProtocolVersion) {
+    r.drop = PeerDrop::BadVersion;
+    return r;
+  }
+  std::uint8_t expected[32];
+  mac(b.data(), key, expected);
+  if (CRYPTO_memcmp(expected, b.data() + kSignedSize, 32) != 0) {
+    r.drop = PeerDrop::BadAuth;
+    return r;
+  }
+  PeerMessage m;
+  HaState state{};
+  if (b[5] == 0 || b[5] > kMaxPeerMsgKind || (b[6] != 1 && b[6] != 2) ||
+      !haStateFromByte(b[7], state) || b[10] != 0 || b[11] != 0) {
+    r.drop = PeerDrop::BadField;
+    return r;
+  }
+  m.kind = static_cast<PeerMsgKind>(b[5]);
+  m.member = b[6];
+  m.state = state;
+  m.priority = b[8];
+  m.flags = b[9];
+  m.handoverId = static_cast<std::uint32_t>(get(&b[12], 4));
+  m.epoch = get(&b[16], 8);
+  m.seq = get(&b[24], 8);
+  m.sessions = get(&b[32], 8);
+  r.message = m;
+  return r;
+}
+
+bool ReplayGuard::accept(std::uint64_t epoch, std::uint64_t seq, core::MonotonicTime now,
+                         PeerDrop& why) {
+  if (!started_ || epoch > epoch_ ||
+      (epoch < epoch_ && now - lastAccepted_ >= restartGrace_)) {
+    started_ = true;
+    epoch_ = epoch;
+    highest_ = seq;
+    window_ = 1;
+    lastAccepted_ = now;
+    return true;
+  }
+  if (epoch < epoch_) {
+    why = PeerDrop::Stale;
+    return false;
+  }
+  if (seq > highest_) {
+    const auto shift = seq - highest_;
+    window_ = shift >= 64 ? 1 : (window_ << shift) | 1;
+    highest_ = seq;
+    lastAccepted_ = now;
+    return true;
+  }
+  const auto age = highest_ - seq;
+  if (age >= 64) {
+    why = PeerDrop::Stale;
+    return false;
+  }
+  const auto bit = std::uint64_t{1} << age;
+  if (window_ & bit) {
+    why = PeerDrop::Replayed;
+    return false;
+  }
+  window_ |= bit;
+  lastAccepted_ = now;
+  return true;
+}
+
+} // namespace rmha::failover

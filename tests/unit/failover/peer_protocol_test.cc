@@ -1,0 +1,145 @@
+// Peer-link frames: round trip, forgery, truncation, oversize, bad fields, replay.
+#include <gtest/gtest.h>
+
+#include <vector>
+
+#include "failover/peer_protocol.h"
+
+namespace rmha::failover {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr std::string_view kKey = "0123456789abcdef-shared-key";
+
+PeerMessage sample() {
+  PeerMessage m;
+  m.kind = PeerMsgKind::HandoverRequest;
+  m.member = 2;
+  m.state = HaState::Active;
+  m.priority = 150;
+  m.flags = kFlagFit | kFlagYielding;
+  m.handoverId = 0x02000011;
+  m.epoch = 1'700'000'000'000'000'000ULL;
+  m.seq = 42;
+  m.sessions = 12345;
+  return m;
+}
+
+TEST(PeerProtocol, RoundTrip) {
+  const auto f = encodePeerMessage(sample(), kKey);
+  const auto r = decodePeerMessage(f, kKey);
+  ASSERT_TRUE(r.message);
+  EXPECT_EQ(r.message->kind, PeerMsgKind::HandoverRequest);
+  EXPECT_EQ(r.message->member, 2);
+  EXPECT_EQ(r.message->state, HaState::Active);
+  EXPECT_EQ(r.message->priority, 150);
+  EXPECT_EQ(r.message->flags, kFlagFit | kFlagYielding);
+  EXPECT_EQ(r.message->handoverId, 0x02000011u);
+  EXPECT_EQ(r.message->epoch, sample().epoch);
+  EXPECT_EQ(r.message->seq, 42u);
+  EXPECT_EQ(r.message->sessions, 12345u);
+}
+
+TEST(PeerProtocol, GoldenHeaderBytes) {
+  const auto f = encodePeerMessage(sample(), kKey);
+  const std::vector<std::uint8_t> head(f.begin(), f.begin() + 16);
+  const std::vector<std::uint8_t> want = {'R', 'M', 'H', 'A', 1, 2, 2, 5,
+                                          150, 3,   0,   0,   2, 0, 0, 0x11};
+  EXPECT_EQ(head, want);
+}
+
+TEST(PeerProtocol, EveryFlippedBitIsRejected) {
+  const auto good = encodePeerMessage(sample(), kKey);
+  for (std::size_t byte = 0; byte < good.size(); ++byte) {
+    for (int bit = 0; bit < 8; ++bit) {
+      auto f = good;
+      f[byte] ^= static_cast<std::uint8_t>(1 << bit);
+      EXPECT_FALSE(decodePeerMessage(f, kKey).message) << "byte " << byte << " bit " << bit;
+    }
+  }
+}
+
+TEST(PeerProtocol, WrongKeyIsForgery) {
+  const auto f = encodePeerMessage(sample(), "another-key-of-sixteen+");
+  const auto r = decodePeerMessage(f, kKey);
+  EXPECT_FALSE(r.message);
+  EXPECT_EQ(r.drop, PeerDrop::BadAuth);
+}
+
+TEST(PeerProtocol, TruncatedAtEveryLength) {
+  const auto f = encodePeerMessage(sample(), kKey);
+  for (std::size_t n = 0; n < f.size(); ++n) {
+    const auto r = decodePeerMessage(std::span(f.data(), n), kKey);
+    EXPECT_FALSE(r.message);
+    EXPECT_EQ(r.drop, PeerDrop::Truncated) << n;
+  }
+}
+
+TEST(PeerProtocol, Oversized) {
+  const auto f = encodePeerMessage(sample(), kKey);
+  std::vector<std::uint8_t> big(f.begin(), f.end());
+  big.resize(65507, 0xee);
+  const auto r = decodePeerMessage(big, kKey);
+  EXPECT_EQ(r.drop, PeerDrop::Oversized);
+  big.resize(kPeerFrameSize + 1);
+  EXPECT_EQ(decodePeerMessage(big, kKey).drop, PeerDrop::Oversized);
+}
+
+TEST(PeerProtocol, BadMagicAndVersionAreNamed) {
+  auto f = encodePeerMessage(sample(), kKey);
+  f[0] = 'X';
+  EXPECT_EQ(decodePeerMessage(f, kKey).drop, PeerDrop::BadMagic);
+  f = encodePeerMessage(sample(), kKey);
+  f[4] = 9;
+  EXPECT_EQ(decodePeerMessage(f, kKey).drop, PeerDrop::BadVersion);
+}
+
+TEST(PeerProtocol, AuthenticatedButNonsenseFieldsAreRejected) {
+  auto m = sample();
+  m.state = static_cast<HaState>(77);
+  EXPECT_EQ(decodePeerMessage(encodePeerMessage(m, kKey), kKey).drop, PeerDrop::BadField);
+  m = sample();
+  m.member = 3;
+  EXPECT_EQ(decodePeerMessage(encodePeerMessage(m, kKey), kKey).drop, PeerDrop::BadField);
+  m = sample();
+  m.kind = static_cast<PeerMsgKind>(0);
+  EXPECT_EQ(decodePeerMessage(encodePeerMessage(m, kKey), kKey).drop, PeerDrop::BadField);
+}
+
+TEST(ReplayGuard, RejectsReplayAcceptsReorderWithinWindow) {
+  ReplayGuard g(60ms);
+  const auto t = core::MonotonicTime{} + 1h;
+  PeerDrop why{};
+  EXPECT_TRUE(g.accept(100, 10, t, why));
+  EXPECT_FALSE(g.accept(100, 10, t, why));
+  EXPECT_EQ(why, PeerDrop::Replayed);
+  EXPECT_TRUE(g.accept(100, 12, t, why));
+  EXPECT_TRUE(g.accept(100, 11, t, why)); // late but new
+  EXPECT_FALSE(g.accept(100, 11, t, why));
+  EXPECT_TRUE(g.accept(100, 200, t, why));
+  EXPECT_FALSE(g.accept(100, 12, t, why)); // fell out of the window
+  EXPECT_EQ(why, PeerDrop::Stale);
+}
+
+TEST(ReplayGuard, RestartedSenderWithHigherEpochIsAcceptedAtOnce) {
+  ReplayGuard g(60ms);
+  const auto t = core::MonotonicTime{} + 1h;
+  PeerDrop why{};
+  EXPECT_TRUE(g.accept(100, 5000, t, why));
+  EXPECT_TRUE(g.accept(200, 1, t, why));
+  EXPECT_FALSE(g.accept(100, 5001, t, why)); // the old run is stale now
+  EXPECT_EQ(why, PeerDrop::Stale);
+}
+
+TEST(ReplayGuard, LowerEpochOnlyAfterTheCurrentOneFellSilent) {
+  ReplayGuard g(60ms);
+  auto t = core::MonotonicTime{} + 1h;
+  PeerDrop why{};
+  EXPECT_TRUE(g.accept(200, 1, t, why));
+  EXPECT_FALSE(g.accept(100, 1, t + 10ms, why));
+  EXPECT_TRUE(g.accept(100, 2, t + 70ms, why));
+}
+
+} // namespace
+} // namespace rmha::failover
