@@ -1,0 +1,95 @@
+#include "netlink/address_ops.h"
+
+#include <cstring>
+
+#include <netlink/errno.h>
+#include <netlink/route/addr.h>
+
+#include "netlink/nl_error.h"
+
+namespace rmha::netlink {
+
+std::error_code AddressOps::open() {
+  NlSockPtr sock(nl_socket_alloc());
+  if (!sock) {
+    return std::make_error_code(std::errc::not_enough_memory);
+  }
+  if (int rc = nl_connect(sock.get(), NETLINK_ROUTE); rc < 0) {
+    return makeNlError(rc);
+  }
+  sock_ = std::move(sock);
+  return {};
+}
+
+RtnlAddrPtr AddressOps::build(int ifindex, const Ipv4Address& ip, unsigned prefix) {
+  RtnlAddrPtr addr(rtnl_addr_alloc());
+  NlAddrPtr local(nl_addr_build(AF_INET, ip.data(), ip.size()));
+  if (!addr || !local) {
+    return nullptr;
+  }
+  nl_addr_set_prefixlen(local.get(), static_cast<int>(prefix));
+  rtnl_addr_set_ifindex(addr.get(), ifindex);
+  rtnl_addr_set_family(addr.get(), AF_INET);
+  // rtnl_addr_set_local takes its own reference; `local` drops ours.
+  if (rtnl_addr_set_local(addr.get(), local.get()) < 0) {
+    return nullptr;
+  }
+  rtnl_addr_set_prefixlen(addr.get(), static_cast<int>(prefix));
+  return addr;
+}
+
+std::error_code AddressOps::addOrRenew(int ifindex, const Ipv4Address& ip, unsigned prefix,
+                                       unsigned lifetimeSeconds) {
+  if (!sock_) {
+    return std::make_error_code(std::errc::not_connected);
+  }
+  auto addr = build(ifindex, ip, prefix);
+  if (!addr) {
+    return std::make_error_code(std::errc::not_enough_memory);
+  }
+  if (lifetimeSeconds > 0) {
+    rtnl_addr_set_valid_lifetime(addr.get(), lifetimeSeconds);
+    rtnl_addr_set_preferred_lifetime(addr.get(), lifetimeSeconds);
+  }
+  // NLM_F_REPLACE (libnl adds NLM_F_CREATE): the same request adds the address or, when it is
+  // already there, resets its lifetimes — the renewal that keeps a live owner's VIP.
+  const int rc = rtnl_addr_add(sock_.get(), addr.get(), NLM_F_REPLACE);
+  return rc == -NLE_EXIST ? std::error_code() : makeNlError(rc);
+}
+
+std::error_code AddressOps::remove(int ifindex, const Ipv4Address& ip, unsigned prefix) {
+  if (!sock_) {
+    return std::make_error_code(std::errc::not_connected);
+  }
+  auto addr = build(ifindex, ip, prefix);
+  if (!addr) {
+    return std::make_error_code(std::errc::not_enough_memory);
+  }
+  const int rc = rtnl_addr_delete(sock_.get(), addr.get(), 0);
+  if (rc == -NLE_NOADDR || rc == -NLE_OBJ_NOTFOUND || rc == -NLE_NODEV) {
+    return {};
+  }
+  return makeNlError(rc);
+}
+
+bool AddressOps::present(int ifindex, const Ipv4Address& ip) {
+  if (!sock_) {
+    return false;
+  }
+  nl_cache* raw = nullptr;
+  if (rtnl_addr_alloc_cache(sock_.get(), &raw) < 0) {
+    return false;
+  }
+  NlCachePtr cache(raw);
+  bool found = false;
+  for (nl_object* o = nl_cache_get_first(cache.get()); o && !found; o = nl_cache_get_next(o)) {
+    auto* a = reinterpret_cast<rtnl_addr*>(o);
+    nl_addr* local = rtnl_addr_get_local(a);  // borrowed: no reference taken
+    found = rtnl_addr_get_ifindex(a) == ifindex && rtnl_addr_get_family(a) == AF_INET && local &&
+            nl_addr_get_len(local) == ip.size() &&
+            std::memcmp(nl_addr_get_binary_addr(local), ip.data(), ip.size()) == 0;
+  }
+  return found;
+}
+
+} // namespace rmha::netlink

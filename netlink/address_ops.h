@@ -1,0 +1,33 @@
+#pragma once
+// IPv4 address add / renew / remove over rtnetlink (libnl-route). Each call is one request and
+// its acknowledgement: the kernel handles the request inside sendmsg(), so the ack is already
+// queued when the call waits for it; nothing here waits on the network.
+#include <string>
+#include <system_error>
+
+#include "netlink/garp_frame.h"
+#include "netlink/nl_ptr.h"
+
+namespace rmha::netlink {
+
+class AddressOps {
+public:
+  /// Opens the rtnetlink socket in the calling thread's network namespace.
+  std::error_code open();
+  bool isOpen() const { return sock_ != nullptr; }
+
+  /// Adds `ip/prefix` to `ifindex` or, when present, replaces it: lifetimes are reset to
+  /// `lifetimeSeconds` (valid and preferred; 0 = forever).
+  std::error_code addOrRenew(int ifindex, const Ipv4Address& ip, unsigned prefix,
+                             unsigned lifetimeSeconds);
+  /// Removes `ip/prefix` from `ifindex`; an address that is not there is not an error.
+  std::error_code remove(int ifindex, const Ipv4Address& ip, unsigned prefix);
+  /// True when `ip` is configured on `ifindex` (a fresh dump of the addresses).
+  bool present(int ifindex, const Ipv4Address& ip);
+
+private:
+  RtnlAddrPtr build(int ifindex, const Ipv4Address& ip, unsigned prefix);
+  NlSockPtr sock_;
+};
+
+} // namespace rmha::netlink
