@@ -72,6 +72,8 @@ std::error_code NetlinkLinkMonitor::start(core::LinkEvents& sink) {
   }
   tracker_.finishInitialLoad();
   if (gateway_) {
+    // Unfit until the gateway's first ARP reply (GatewayCheck starts unreachable).
+    gatewayOk_ = false;
     if (auto ec = gateway_->start()) {
       stop();
       return ec;
