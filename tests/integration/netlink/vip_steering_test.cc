@@ -1,0 +1,231 @@
+// VipSteering against real veth links: a node namespace owning the VIP and a client namespace
+// watching ARP and keeping a neighbour table, both driven from threads inside them.
+#include "netlink/vip_steering.h"
+
+#include "core/asio_timer.h"
+#include "netlink/pcap_channel.h"
+#include "netns_lab.h"
+
+namespace rmha::netlink {
+namespace {
+
+using namespace lab;
+
+constexpr const char* kVip = "192.0.2.10";
+constexpr const char* kNodeMac = "00:00:5e:00:53:21";
+constexpr const char* kClientMac = "00:00:5e:00:53:31";
+
+struct Conflicts final : core::SteeringEvents {
+  void onTrafficConflict(const std::string& mac) override { inbox.push(mac); }
+  Inbox<std::string> inbox;
+};
+
+class VipIntegration : public ::testing::Test {
+protected:
+  void SetUp() override {
+    if (!haveLabPrivileges()) {
+      GTEST_SKIP() << "needs root (network namespaces)";
+    }
+    node = std::make_unique<Netns>(runName("rmhavn"));
+    client = std::make_unique<Netns>(runName("rmhavc"));
+    ASSERT_TRUE(node->ok() && client->ok());
+    ASSERT_EQ(node->ip(fmt::format("link add {} index 11 address {} type veth peer name {} netns {} "
+                                   "index 21 address {}",
+                                   nic, kNodeMac, lan, client->name(), kClientMac)), 0);
+    ASSERT_EQ(node->ip("addr add 192.0.2.2/24 dev " + nic) | node->ip("link set " + nic + " up"), 0);
+    ASSERT_EQ(client->ip("addr add 192.0.2.1/24 dev " + lan) | client->ip("link set " + lan + " up"), 0);
+    nodeThread = std::make_unique<NsThread>(*node);
+    clientThread = std::make_unique<NsThread>(*client);
+    ASSERT_TRUE(nodeThread->ok() && clientThread->ok());
+    // Wait for the carrier so frames flow.
+    ASSERT_TRUE(eventually([&] { return node->ipOut("link show " + nic).find("LOWER_UP") != std::string::npos; }));
+  }
+  void TearDown() override {
+    if (nodeThread) {
+      nodeThread->call([this] {
+        steering.reset();
+        timers.reset();
+        return 0;
+      });
+    }
+    if (clientThread) {
+      clientThread->call([this] {
+        capture.reset();
+        return 0;
+      });
+    }
+    nodeThread.reset();
+    clientThread.reset();
+    client.reset();
+    node.reset();
+  }
+
+  VipOptions options() const {
+    VipOptions o;
+    o.address = kVip;
+    o.prefixLength = 32;
+    o.interfaceName = nic;
+    o.probeWait = core::Millis(100);  // generous on a loaded CI machine; the default is 2 ms
+    o.garpCount = 3;
+    o.garpInterval = core::Millis(5);
+    o.garpRepeatAfter = core::Millis(0);
+    return o;
+  }
+  void make(const VipOptions& o) {
+    nodeThread->call([this, o] {
+      timers = std::make_unique<core::AsioTimerFactory>(nodeThread->io().get_executor());
+      steering = std::make_unique<VipSteering>(nodeThread->io(), o, *timers);
+      steering->setEvents(conflicts);
+      return 0;
+    });
+  }
+  /// Acquires and waits for done().
+  std::error_code acquire(std::optional<bool> probe = std::nullopt) {
+    auto result = std::make_shared<std::promise<std::error_code>>();
+    auto fut = result->get_future();
+    nodeThread->call([this, result, probe] {
+      auto done = [result](std::error_code ec) { result->set_value(ec); };
+      probe ? steering->acquire(done, *probe) : steering->acquire(done);
+      return 0;
+    });
+    if (fut.wait_for(5s) != std::future_status::ready) {
+      ADD_FAILURE() << "acquire did not complete";
+      return std::make_error_code(std::errc::timed_out);
+    }
+    return fut.get();
+  }
+  bool vipOnNode() { return node->ipOut("-4 -o addr show dev " + nic).find(std::string(kVip) + "/") != std::string::npos; }
+  std::string clientNeighbour() { return client->ipOut(std::string("neigh show ") + kVip + " dev " + lan); }
+  /// Captures ARP in the client namespace into `frames`.
+  void startCapture() {
+    ASSERT_EQ(clientThread->call([this] {
+      capture = std::make_unique<PcapChannel>(clientThread->io());
+      return capture->open(lan, "arp", [this](const std::uint8_t* d, std::size_t n) {
+        if (auto a = parseArpFrame(d, n)) {
+          frames.push(*a);
+        }
+      });
+    }), std::error_code());
+  }
+  std::size_t garpsSeen(std::uint16_t op) {
+    std::size_t n = 0;
+    for (const auto& a : frames.snapshot()) {
+      n += a.op == op && toString(a.senderMac) == kNodeMac && a.senderIp == *parseIpv4(kVip) &&
+           a.targetIp == *parseIpv4(kVip);
+    }
+    return n;
+  }
+
+  const std::string nic = runName("n", "v");
+  const std::string lan = runName("c", "v");
+  std::unique_ptr<Netns> node, client;
+  std::unique_ptr<NsThread> nodeThread, clientThread;
+  std::unique_ptr<core::AsioTimerFactory> timers;
+  std::unique_ptr<VipSteering> steering;
+  std::unique_ptr<PcapChannel> capture;
+  Inbox<ArpPacket> frames;
+  Conflicts conflicts;
+};
+
+TEST_F(VipIntegration, AcquireAnnouncesAndClientNeighbourFollows) {
+  // The client believes the VIP is elsewhere; a GARP updates an existing entry.
+  ASSERT_EQ(client->ip(std::string("neigh replace ") + kVip + " lladdr 00:00:5e:00:53:99 dev " + lan +
+                       " nud stale"), 0);
+  startCapture();
+  make(options());
+  ASSERT_EQ(acquire(), std::error_code());
+  EXPECT_TRUE(vipOnNode());
+  EXPECT_TRUE(nodeThread->call([this] { return steering->owned(); }));
+  // The probe went out first, then 3 request + 3 reply announcements.
+  ASSERT_TRUE(frames.waitFor([](const ArpPacket& a) { return a.senderIp == Ipv4Address{}; }));
+  ASSERT_TRUE(eventually([&] { return garpsSeen(kArpRequest) >= 3 && garpsSeen(kArpReply) >= 3; }));
+  EXPECT_TRUE(eventually([&] { return clientNeighbour().find(kNodeMac) != std::string::npos; }))
+      << clientNeighbour();
+  // The client reaches the VIP.
+  EXPECT_EQ(client->exec(std::string("ping -c1 -W2 ") + kVip), 0);
+  // reassert sends another burst.
+  const auto before = garpsSeen(kArpRequest);
+  nodeThread->call([this] {
+    steering->reassert();
+    return 0;
+  });
+  EXPECT_TRUE(eventually([&] { return garpsSeen(kArpRequest) >= before + 3; }));
+}
+
+TEST_F(VipIntegration, ReleaseRemovesTheAddress) {
+  make(options());
+  ASSERT_EQ(acquire(false), std::error_code());
+  ASSERT_TRUE(vipOnNode());
+  nodeThread->call([this] {
+    steering->release();
+    return 0;
+  });
+  EXPECT_FALSE(vipOnNode());
+  EXPECT_FALSE(nodeThread->call([this] { return steering->owned(); }));
+}
+
+TEST_F(VipIntegration, ClearStaleRemovesALeftoverVip) {
+  ASSERT_EQ(node->ip(std::string("addr add ") + kVip + "/32 dev " + nic), 0);
+  make(options());
+  nodeThread->call([this] {
+    steering->clearStale();
+    return 0;
+  });
+  EXPECT_FALSE(vipOnNode());
+}
+
+TEST_F(VipIntegration, RenewedVipStaysAndAnAbandonedOneExpires) {
+  auto o = options();
+  o.lifetime = core::Millis(1000);
+  o.renewInterval = core::Millis(250);
+  make(o);
+  ASSERT_EQ(acquire(false), std::error_code());
+  const auto shown = node->ipOut("-4 -o addr show dev " + nic);
+  EXPECT_NE(shown.find("valid_lft 1sec"), std::string::npos) << shown;
+  // Time passing is what is under test: the address must outlive its 1 s lifetime because
+  // the owner renews it.
+  std::this_thread::sleep_for(2500ms);
+  ASSERT_TRUE(vipOnNode());
+  // The owner dies without releasing (no renewal any more): the kernel removes the VIP.
+  nodeThread->call([this] {
+    steering.reset();
+    return 0;
+  });
+  ASSERT_TRUE(vipOnNode());
+  EXPECT_TRUE(eventually([&] { return !vipOnNode(); }, 6000ms));
+}
+
+TEST_F(VipIntegration, ProbeFindsAnotherStationAnswering) {
+  ASSERT_EQ(client->ip(std::string("addr add ") + kVip + "/32 dev " + lan), 0);
+  make(options());
+  const auto ec = acquire();
+  EXPECT_EQ(ec, make_error_code(SteeringError::AddressConflict));
+  EXPECT_EQ(nodeThread->call([this] { return steering->conflictMac(); }), kClientMac);
+  EXPECT_FALSE(vipOnNode());
+  EXPECT_FALSE(nodeThread->call([this] { return steering->owned(); }));
+}
+
+TEST_F(VipIntegration, ConflictWatchReportsAForeignGarpOnce) {
+  make(options());
+  ASSERT_EQ(acquire(false), std::error_code());
+  startCapture();
+  ASSERT_EQ(clientThread->call([this] {
+    const auto f = garpRequest(*parseMac(kClientMac), *parseIpv4(kVip));
+    auto ec = capture->sendFrame(f.data(), f.size());
+    const auto g = garpReply(*parseMac(kClientMac), *parseIpv4(kVip));
+    return ec ? ec : capture->sendFrame(g.data(), g.size());
+  }), std::error_code());
+  const auto got = conflicts.inbox.waitFor([](const std::string&) { return true; });
+  ASSERT_TRUE(got);
+  EXPECT_EQ(*got, kClientMac);
+  // Our own announcements are never reported, and the second frame is rate-limited.
+  nodeThread->call([this] {
+    steering->reassert();
+    return 0;
+  });
+  EXPECT_FALSE(conflicts.inbox.waitFor([](const std::string& m) { return m != kClientMac; }, 200ms));
+  EXPECT_EQ(conflicts.inbox.snapshot().size(), 1u);
+}
+
+} // namespace
+} // namespace rmha::netlink
