@@ -6,11 +6,15 @@
 #include <netlink/route/addr.h>
 
 #include "netlink/nl_error.h"
+#include "netlink/nl_ptr.h"
 
 namespace rmha::netlink {
 
+void AddressOps::SockFree::operator()(nl_sock* p) const { NlSockDeleter{}(p); }
+void AddressOps::AddrFree::operator()(rtnl_addr* p) const { RtnlAddrDeleter{}(p); }
+
 std::error_code AddressOps::open() {
-  NlSockPtr sock(nl_socket_alloc());
+  std::unique_ptr<nl_sock, SockFree> sock(nl_socket_alloc());
   if (!sock) {
     return std::make_error_code(std::errc::not_enough_memory);
   }
@@ -21,8 +25,10 @@ std::error_code AddressOps::open() {
   return {};
 }
 
-RtnlAddrPtr AddressOps::build(int ifindex, const Ipv4Address& ip, unsigned prefix) {
-  RtnlAddrPtr addr(rtnl_addr_alloc());
+std::unique_ptr<rtnl_addr, AddressOps::AddrFree> AddressOps::build(int ifindex,
+                                                                    const Ipv4Address& ip,
+                                                                    unsigned prefix) {
+  std::unique_ptr<rtnl_addr, AddrFree> addr(rtnl_addr_alloc());
   NlAddrPtr local(nl_addr_build(AF_INET, ip.data(), ip.size()));
   if (!addr || !local) {
     return nullptr;

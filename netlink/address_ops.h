@@ -5,8 +5,12 @@
 #include <string>
 #include <system_error>
 
+#include <memory>
+
 #include "netlink/garp_frame.h"
-#include "netlink/nl_ptr.h"
+
+struct nl_sock;
+struct rtnl_addr;
 
 namespace rmha::netlink {
 
@@ -26,8 +30,15 @@ public:
   bool present(int ifindex, const Ipv4Address& ip);
 
 private:
-  RtnlAddrPtr build(int ifindex, const Ipv4Address& ip, unsigned prefix);
-  NlSockPtr sock_;
+  // Declared here without libnl's headers, so that users of the public headers need none.
+  struct SockFree {
+    void operator()(nl_sock* p) const;
+  };
+  struct AddrFree {
+    void operator()(rtnl_addr* p) const;
+  };
+  std::unique_ptr<rtnl_addr, AddrFree> build(int ifindex, const Ipv4Address& ip, unsigned prefix);
+  std::unique_ptr<nl_sock, SockFree> sock_;
 };
 
 } // namespace rmha::netlink

@@ -8,6 +8,8 @@
 #include <string>
 #include <string_view>
 
+#include "core/config.h"
+
 namespace rmha::netlink {
 
 using MacAddress = std::array<std::uint8_t, 6>;
@@ -19,13 +21,11 @@ inline constexpr MacAddress kBroadcastMac{0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 inline constexpr std::uint16_t kArpRequest = 1;
 inline constexpr std::uint16_t kArpReply = 2;
 
-/// Which gratuitous ARP form to send.
-enum class GarpForm {
-  Request, ///< ARP request, sender = target = VIP (RFC 5227 announcement)
-  Reply,   ///< ARP reply, sender = target = VIP, target MAC = our MAC (what Linux needs to
-           ///< count a reply as gratuitous)
-  Both,    ///< a request then a reply
-};
+/// Which gratuitous ARP form to send (the configuration's enum, passed through unchanged):
+/// Request: ARP request, sender = target = VIP, target MAC zero (RFC 5227 announcement);
+/// Reply: ARP reply, sender = target = VIP, target MAC = our MAC (what Linux needs to count a
+/// reply as gratuitous); Both: a request then a reply.
+using GarpForm = core::GarpForm;
 
 std::optional<MacAddress> parseMac(std::string_view text);
 std::string toString(const MacAddress& mac);

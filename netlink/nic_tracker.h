@@ -9,17 +9,17 @@
 #include <string>
 #include <vector>
 
+#include "core/config.h"
 #include "core/ports.h"
 #include "core/timer.h"
 #include "netlink/link_message.h"
 
 namespace rmha::netlink {
 
-/// How the monitored NICs combine into the node's network fitness.
-enum class NicPolicy {
-  Any, ///< any monitored NIC down means the network is down (the GVP rule)
-  All, ///< the network is down only when every monitored NIC is down
-};
+/// How the monitored NICs combine into the node's network fitness: Any (any monitored NIC
+/// down means the network is down, the GVP rule) or All (down only when every one is down).
+/// The configuration's own enum, so the composition root passes it through unchanged.
+using NicPolicy = core::NicPolicy;
 
 /// Debounce and selection settings of the tracker (a subset of LinkMonitorOptions).
 struct NicTrackerOptions {

@@ -61,7 +61,7 @@ std::string validate(const VipOptions& o) {
   if (o.lifetime > 0ms && o.renewInterval >= o.lifetime) return "renew interval must be below the lifetime";
   if (o.renewInterval < 0ms) return "renew interval must not be negative";
   if (o.probeWait < 0ms || o.probeWait > 10s) return "probe wait must be 0..10000 ms";
-  if (o.garpCount < 1 || o.garpCount > 100) return "gratuitous ARP count must be 1..100";
+  if (o.garpCount > 100) return "gratuitous ARP count must be 0..100";
   if (o.garpInterval < 0ms || o.garpInterval > 10s) return "gratuitous ARP interval must be 0..10000 ms";
   if (o.garpRepeatAfter < 0ms || o.garpRefresh < 0ms || o.conflictHoldOff < 0ms) {
     return "durations must not be negative";

@@ -38,10 +38,11 @@ struct VipOptions {
   core::Duration renewInterval = core::Millis(0);
   bool probe = true;                             ///< RFC 5227 probe before claiming
   core::Duration probeWait = core::Millis(2);    ///< how long to listen for an answer
-  unsigned garpCount = 3;                        ///< frames (or request+reply pairs) per burst
-  core::Duration garpInterval = core::Millis(10);///< spacing inside a burst
-  core::Duration garpRepeatAfter = core::Millis(2000); ///< second burst; 0 = none
-  core::Duration garpRefresh = core::Millis(0);  ///< periodic burst while owned; 0 = none
+  /// Frames (or request+reply pairs) per burst; 0 = no announcements at all.
+  unsigned garpCount = 3;
+  core::Duration garpInterval = core::Millis(1); ///< spacing inside a burst (0: back to back)
+  core::Duration garpRepeatAfter = core::Millis(1000); ///< second burst; 0 = none
+  core::Duration garpRefresh = core::Millis(0);  ///< periodic burst while owned; 0 or >= 100 ms
   GarpForm garpForm = GarpForm::Both;
   /// Conflicts from the same MAC are reported at most once per this interval.
   core::Duration conflictHoldOff = core::Millis(1000);

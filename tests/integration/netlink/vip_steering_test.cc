@@ -227,5 +227,61 @@ TEST_F(VipIntegration, ConflictWatchReportsAForeignGarpOnce) {
   EXPECT_EQ(conflicts.inbox.snapshot().size(), 1u);
 }
 
+TEST_F(VipIntegration, ProbeLosesToAStationProbingAtTheSameTime) {
+  auto o = options();
+  o.probeWait = core::Millis(2000);  // a window the client's probe surely falls into
+  make(o);
+  startCapture();
+  auto result = std::make_shared<std::promise<std::error_code>>();
+  auto fut = result->get_future();
+  nodeThread->call([this, result] {
+    steering->acquire([result](std::error_code ec) { result->set_value(ec); });
+    return 0;
+  });
+  // Our probe is on the wire: the client probes for the same address.
+  ASSERT_TRUE(frames.waitFor([](const ArpPacket& a) { return a.senderIp == Ipv4Address{}; }));
+  ASSERT_EQ(clientThread->call([this] {
+    const auto f = arpProbe(*parseMac(kClientMac), *parseIpv4(kVip));
+    return capture->sendFrame(f.data(), f.size());
+  }), std::error_code());
+  ASSERT_EQ(fut.wait_for(5s), std::future_status::ready);
+  EXPECT_EQ(fut.get(), make_error_code(SteeringError::AddressConflict));
+  EXPECT_FALSE(vipOnNode());
+}
+
+TEST_F(VipIntegration, TakeoverLatencyFigures) {
+  // Not a timing assertion: prints what acquire (address add + first gratuitous ARP) and
+  // release cost here, for the documentation and the failover budget.
+  make(options());
+  using Clock = std::chrono::steady_clock;
+  const auto measure = [&](bool probe) {
+    auto result = std::make_shared<std::promise<Clock::duration>>();
+    auto fut = result->get_future();
+    nodeThread->call([this, result, probe] {
+      const auto t0 = Clock::now();
+      steering->acquire([result, t0](std::error_code) { result->set_value(Clock::now() - t0); },
+                        probe);
+      return 0;
+    });
+    EXPECT_EQ(fut.wait_for(5s), std::future_status::ready);
+    const auto acquired = fut.get();
+    const auto released = nodeThread->call([this] {
+      const auto t0 = Clock::now();
+      steering->release();
+      return Clock::now() - t0;
+    });
+    return std::make_pair(acquired, released);
+  };
+  for (int i = 0; i < 3; ++i) {
+    const auto [acq, rel] = measure(false);
+    // The first acquire opens the capture (what clearStale() at start does otherwise).
+    std::printf("acquire without probe -> done (%s): %.3f ms, release: %.3f ms\n",
+                i == 0 ? "cold" : "warm", core::toMillis(acq), core::toMillis(rel));
+  }
+  const auto [acq, rel] = measure(true);
+  std::printf("acquire with a 100 ms probe wait -> done: %.3f ms\n", core::toMillis(acq));
+  SUCCEED();
+}
+
 } // namespace
 } // namespace rmha::netlink

@@ -53,7 +53,7 @@ TEST(VipOptions, RangesAreChecked) {
   o.renewInterval = o.lifetime;
   EXPECT_NE(validate(o), "");
   o = good();
-  o.garpCount = 0;
+  o.garpCount = 101;
   EXPECT_NE(validate(o), "");
   o = good();
   o.garpRefresh = 10ms;
