@@ -2,6 +2,10 @@
 // thread inside the namespace (NsThread); the test drives links with `ip -n`.
 #include "netlink/link_monitor.h"
 
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+
 #include "core/asio_timer.h"
 #include "netns_lab.h"
 
@@ -14,14 +18,15 @@ struct Event {
   enum Kind { Health, Bond } kind;
   bool healthy = false;
   std::string text;
+  std::chrono::steady_clock::time_point at{};
 };
 
 struct Sink final : core::LinkEvents {
   void onLinkHealth(bool h, const std::string& reason) override {
-    inbox.push({Event::Health, h, reason});
+    inbox.push({Event::Health, h, reason, std::chrono::steady_clock::now()});
   }
   void onBondActiveSlaveChanged(const std::string& bond, const std::string& slave) override {
-    inbox.push({Event::Bond, false, bond + ":" + slave});
+    inbox.push({Event::Bond, false, bond + ":" + slave, std::chrono::steady_clock::now()});
   }
   Inbox<Event> inbox;
 };
@@ -216,6 +221,45 @@ TEST_F(LinkMonitorIntegration, GatewayReachabilityIsAFitnessCriterion) {
   sink.inbox.clear();
   ASSERT_EQ(peer->ip("addr add 192.0.2.1/24 dev " + lan), 0);
   ASSERT_TRUE(waitHealth(true));
+}
+
+// Sets or clears IFF_UP with an ioctl from the calling thread (inside the namespace).
+bool setAdminUp(const std::string& name, bool up) {
+  const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  ifreq req{};
+  std::snprintf(req.ifr_name, IFNAMSIZ, "%s", name.c_str());
+  bool ok = fd >= 0 && ::ioctl(fd, SIOCGIFFLAGS, &req) == 0;
+  if (ok) {
+    req.ifr_flags = static_cast<short>(up ? (req.ifr_flags | IFF_UP) : (req.ifr_flags & ~IFF_UP));
+    ok = ::ioctl(fd, SIOCSIFFLAGS, &req) == 0;
+  }
+  if (fd >= 0) {
+    ::close(fd);
+  }
+  return ok;
+}
+
+TEST_F(LinkMonitorIntegration, LinkDownDetectionFigures) {
+  // Not a timing assertion: prints the time from the kernel taking a NIC down to the sink's
+  // onLinkHealth(false), with the default down hold-down of 0.
+  ASSERT_EQ(start(byName(nic)), std::error_code());
+  if (!healthy()) {
+    ASSERT_TRUE(waitHealth(true));
+  }
+  for (int i = 0; i < 5; ++i) {
+    sink.inbox.clear();
+    const auto t0 = thread->call([this] {
+      const auto t = std::chrono::steady_clock::now();
+      EXPECT_TRUE(setAdminUp(nic, false));
+      return t;
+    });
+    const auto down = waitHealth(false);
+    ASSERT_TRUE(down);
+    std::printf("nic down -> onLinkHealth(false): %.3f ms\n", core::toMillis(down->at - t0));
+    sink.inbox.clear();
+    thread->call([this] { return setAdminUp(nic, true); });
+    ASSERT_TRUE(waitHealth(true));
+  }
 }
 
 } // namespace
