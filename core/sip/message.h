@@ -108,7 +108,8 @@ struct SipMessage {
   int maxForwards = -1;         ///< -1 when absent
   long contentLength = -1;      ///< -1 when absent
   std::string_view body;
-  std::size_t size = 0;         ///< bytes of the message including its body
+  std::size_t size = 0;         ///< bytes used from the buffer, including its body
+  std::string_view raw;         ///< the message from its start line to the end of its body
 
   /// Resets for reuse, keeping capacity.
   void clear();

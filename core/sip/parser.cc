@@ -230,6 +230,7 @@ Status parseMessage(std::span<char> buf, SipMessage& out) {
     return st;
   }
   pos = nl + 1;
+  Status firstError;
   for (;;) {
     if (pos >= buf.size()) {
       return {"headers not terminated by an empty line"};
@@ -246,11 +247,16 @@ Status parseMessage(std::span<char> buf, SipMessage& out) {
     if (auto hs = readHeader(buf, pos, next, h); !hs.ok()) {
       return hs;
     }
-    if (auto vs = parseHeaderValue(h, out); !vs.ok()) {
-      return vs;
+    // A bad value is remembered, not fatal at once: the rest of the headers are still
+    // collected so that a 400 can carry Via, From, To, Call-ID and CSeq.
+    if (auto vs = parseHeaderValue(h, out); !vs.ok() && firstError.ok()) {
+      firstError = vs;
     }
     out.headers.push_back(h);
     pos = next;
+  }
+  if (!firstError.ok()) {
+    return firstError;
   }
   if (auto ms = checkMandatory(out); !ms.ok()) {
     return ms;
@@ -262,6 +268,8 @@ Status parseMessage(std::span<char> buf, SipMessage& out) {
   const auto bodyLen = out.contentLength >= 0 ? static_cast<std::size_t>(out.contentLength) : avail;
   out.body = std::string_view(buf.data() + pos, bodyLen);
   out.size = pos + bodyLen;
+  out.raw = std::string_view(out.startLine.data(),
+                             out.size - static_cast<std::size_t>(out.startLine.data() - buf.data()));
   return kOk;
 }
 

@@ -1,0 +1,100 @@
+#pragma once
+// The session table: one entry per call (dialog) the proxy routes. Every change goes through
+// upsert() or remove(), which keep per-server usage right and notify the SessionObserver —
+// the seam the replication to the standby plugs into. Sessions serialise to a compact text
+// form so the standby can insert a peer's session and route its in-dialog requests.
+//
+// Threading: only the SIP thread writes; it reads without locking. Other threads (status,
+// HA engine) read under the mutex, which writers hold while they write.
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "core/time_source.h"
+
+namespace rmha::core::sip {
+
+enum class SessionState : std::uint8_t { Trying, Early, Confirmed, Terminating };
+std::string_view toString(SessionState s);
+
+struct SessionKey {
+  std::string callId;
+  std::string fromTag;  ///< tag of the caller (the From of the initial INVITE)
+  bool operator==(const SessionKey&) const = default;
+};
+
+struct Session {
+  std::string callId;
+  std::string fromTag;
+  std::string toTag;          ///< "" until the callee answered
+  std::string server;         ///< media server id ("udp:192.0.2.21:5070") or "upstream"
+  std::string routeSet;       ///< Record-Route values of the dialog, as a Route header value
+  std::uint32_t cseq = 0;     ///< highest CSeq seen from the caller
+  SessionState state = SessionState::Trying;
+  std::int64_t createdUs = 0; ///< wall clock, epoch microseconds (replicated as is)
+  std::int64_t updatedUs = 0;
+
+  SessionKey key() const { return {callId, fromTag}; }
+};
+
+class SessionObserver {
+public:
+  virtual ~SessionObserver() = default;
+  /// A session was created or changed. Called on the SIP thread; do not block.
+  virtual void onSessionUpserted(const Session& s) = 0;
+  /// A session ended. Called on the SIP thread; do not block.
+  virtual void onSessionRemoved(const SessionKey& key) = 0;
+};
+
+/// Compact text form (one field per line) for replication.
+std::string serialiseSession(const Session& s);
+/// Parses serialiseSession() output; false (and `out` unspecified) on anything malformed.
+bool deserialiseSession(std::string_view text, Session& out);
+nlohmann::json sessionToJson(const Session& s);
+
+class SessionTable {
+public:
+  using UsageHook = std::function<void(const std::string& server, int delta)>;
+
+  SessionTable(TimeSource& time, UsageHook usage);
+
+  /// Sets (or clears with nullptr) the observer. Thread-safe.
+  void setObserver(SessionObserver* observer);
+  /// Inserts or replaces the session with the same Call-ID: THE place changes go through.
+  void upsert(Session s);
+  /// Removes the session of `callId`; false when there was none.
+  bool remove(std::string_view callId);
+  /// The session of a Call-ID (SIP thread only), or nullptr.
+  const Session* find(std::string_view callId) const;
+  /// Removes sessions created more than `maxAge` ago; returns how many.
+  std::size_t expire(std::chrono::seconds maxAge);
+  /// Thread-safe count.
+  std::size_t size() const { return count_.load(std::memory_order_relaxed); }
+  /// Thread-safe list for `rmhactl sessions` (at most `limit` entries).
+  nlohmann::json toJson(std::size_t limit) const;
+  std::int64_t nowUs() const { return toEpochMicros(time_.systemTime()); }
+
+private:
+  struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  using Map = std::unordered_map<std::string, Session, Hash, std::equal_to<>>;
+
+  TimeSource& time_;
+  UsageHook usage_;
+  mutable std::mutex mutex_;
+  Map sessions_;  // by Call-ID (unique per dialog; both directions look it up)
+  void erase(Map::iterator it);
+  std::atomic<std::size_t> count_{0};
+  std::atomic<SessionObserver*> observer_{nullptr};
+};
+
+} // namespace rmha::core::sip

@@ -1,0 +1,92 @@
+#pragma once
+// The embedded SIP resource manager as the daemon sees it: bound listeners, the proxy, the
+// media-server pools and the session table, on one io_context thread (the SIP thread).
+//
+//   rmhad (HA thread) --startServing/stopServing, sessionCount, statusJson--> SipService
+//   SipService --UDP/TCP transports--> Proxy --> ResourceDirectory, SessionTable --> observer
+#include <atomic>
+#include <memory>
+#include <system_error>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <nlohmann/json.hpp>
+
+#include "core/ports.h"
+#include "core/sip/proxy.h"
+#include "core/sip/resource_group.h"
+#include "core/sip/session_table.h"
+#include "core/sip/sip_config.h"
+#include "core/sip/transport.h"
+#include "core/time_source.h"
+#include "core/timer.h"
+
+namespace rmha::core::sip {
+
+class UdpTransport;
+class TcpTransport;
+
+class SipService final : public core::ServiceControl,
+                         public core::SessionStore,
+                         private MessageSender,
+                         private TransportSink {
+public:
+  /// `timers` must call back on `io` (an AsioTimerFactory on io's executor in the daemon).
+  SipService(boost::asio::io_context& io, const SipConfig& cfg, core::TimeSource& time,
+             core::TimerFactory& timers);
+  ~SipService() override;
+
+  /// Binds every listen address and starts probes. Call before io runs, or on the SIP
+  /// thread. The error names the address that could not be bound.
+  std::error_code start();
+  /// Closes listeners and drops transactions (sessions are kept). Call on the SIP thread, or
+  /// from another thread while io runs (it waits up to 2 s), or after io stopped.
+  void stop();
+
+  /// Thread-safe: new calls accepted, OPTIONS to us answered 200.
+  void startServing() override;
+  /// Thread-safe: new calls refused with 503, OPTIONS answered 503; calls in progress kept.
+  void stopServing() override;
+  /// Thread-safe.
+  std::size_t sessionCount() const override;
+  bool serving() const;
+
+  /// Thread-safe: serving, counters, per-server usage and health.
+  nlohmann::json statusJson() const;
+  /// Thread-safe: the sessions (at most 10 000 listed) and their count.
+  nlohmann::json sessionsJson() const;
+
+  /// Thread-safe: where session changes are reported (nullptr: nowhere). Callbacks run on
+  /// the SIP thread.
+  void setSessionObserver(SessionObserver* observer);
+  /// Thread-safe: inserts (or replaces) a session replicated from the peer, so that its
+  /// in-dialog requests are routed here after a takeover. Applied on the SIP thread.
+  void insertReplicatedSession(Session s);
+  /// Thread-safe: removes a replicated session.
+  void removeReplicatedSession(std::string callId);
+
+  /// The addresses actually bound (ports resolved when 0 was configured).
+  const std::vector<SipAddress>& boundAddresses() const { return cfg_.listen; }
+
+private:
+  void send(const Peer& to, std::string_view data) override;
+  void onMessage(std::span<char> data, const Peer& from) override;
+  void onTransportError(const Peer& to) override;
+  std::error_code bindAll();
+
+  boost::asio::io_context& io_;
+  SipConfig cfg_;
+  core::TimeSource& time_;
+  core::TimerFactory& timers_;
+  ProxyCounters counters_;
+  ResourceDirectory resources_;
+  SessionTable sessions_;
+  std::vector<std::unique_ptr<UdpTransport>> udp_;
+  std::unique_ptr<TcpTransport> tcp_;
+  std::unique_ptr<Proxy> proxy_;
+  std::atomic<bool> serving_{false};
+  std::atomic<bool> started_{false};
+  std::atomic<std::uint64_t> dropped_{0};
+};
+
+} // namespace rmha::core::sip
