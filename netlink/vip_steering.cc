@@ -12,6 +12,8 @@
 #include <boost/asio/post.hpp>
 #include <net/if.h>
 
+#include <algorithm>
+
 #include "core/log.h"
 
 namespace rmha::netlink {
@@ -71,8 +73,12 @@ std::string validate(const VipOptions& o) {
 }
 
 VipSteering::VipSteering(boost::asio::io_context& io, VipOptions options, core::TimerFactory& timers)
-    : io_(io), options_(std::move(options)), invalid_(validate(options_)), channel_(io),
-      sender_(&channel_), probeTimer_(timers.createTimer([this] { finishProbe(); })),
+    : VipSteering(io, std::move(options), timers, makeLinuxVipBackend(io)) {}
+
+VipSteering::VipSteering(boost::asio::io_context& io, VipOptions options, core::TimerFactory& timers,
+                         VipBackendPtr backend)
+    : io_(io), options_(std::move(options)), invalid_(validate(options_)),
+      backend_(std::move(backend)), probeTimer_(timers.createTimer([this] { finishProbe(); })),
       burstTimer_(timers.createTimer([this] { burstStep(); })),
       repeatTimer_(timers.createTimer([this] { startBurst(); })),
       refreshTimer_(timers.createTimer([this] {
@@ -103,32 +109,15 @@ std::error_code VipSteering::prepare() {
   if (!invalid_.empty()) {
     return SteeringError::BadOptions;
   }
-  if (!addresses_.isOpen()) {
-    if (auto ec = addresses_.open()) {
-      return ec;
-    }
-  }
-  // The interface may have been removed and re-added since: follow its current index.
-  const int index = static_cast<int>(::if_nametoindex(options_.interfaceName.c_str()));
-  if (index == 0) {
-    return std::make_error_code(std::errc::no_such_device);
-  }
-  if (index == ifindex_ && channel_.isOpen()) {
-    return {};
-  }
-  if (auto ec = interfaceMac(options_.interfaceName, mac_)) {
-    return ec;
-  }
   // ARP whose sender is the VIP (answers, announcements) or probes for the VIP.
   const auto hex = fmt::format("0x{:02x}{:02x}{:02x}{:02x}", vip_[0], vip_[1], vip_[2], vip_[3]);
   const auto filter =
       fmt::format("arp and (arp[14:4] = {0} or (arp[14:4] = 0 and arp[24:4] = {0}))", hex);
-  if (auto ec = channel_.open(options_.interfaceName, filter,
-                              [this](const std::uint8_t* d, std::size_t n) { onFrame(d, n); })) {
-    return ec;
-  }
-  ifindex_ = index;
-  return {};
+  auto ec = backend_->open(options_.interfaceName, filter,
+                           [this](const std::uint8_t* d, std::size_t n) { onFrame(d, n); }, mac_,
+                           ifindex_);
+  prepared_ = !ec;
+  return ec;
 }
 
 void VipSteering::acquire(core::SteeringDone done) { acquire(std::move(done), options_.probe); }
@@ -149,7 +138,7 @@ void VipSteering::acquire(core::SteeringDone done, bool probe) {
   if (probe && options_.probeWait > core::Duration::zero()) {
     state_ = State::Probing;
     const auto frame = arpProbe(mac_, vip_);
-    if (auto ec = sender_->sendFrame(frame.data(), frame.size())) {
+    if (auto ec = backend_->sendFrame(frame.data(), frame.size())) {
       RMHA_LOG(Warn, "garp", "{}: probe not sent: {}", describe(), ec.message());
     }
     probeTimer_->enable(options_.probeWait);
@@ -165,7 +154,7 @@ void VipSteering::finishProbe() {
 }
 
 void VipSteering::claim() {
-  if (auto ec = addresses_.addOrRenew(ifindex_, vip_, options_.prefixLength, lifetimeSeconds_)) {
+  if (auto ec = backend_->addOrRenew(ifindex_, vip_, options_.prefixLength, lifetimeSeconds_)) {
     RMHA_LOG(Error, "garp", "{}: address add failed: {}", describe(), ec.message());
     state_ = State::Idle;
     complete(ec);
@@ -216,11 +205,11 @@ void VipSteering::sendGarp() {
   std::error_code ec;
   if (options_.garpForm != GarpForm::Reply) {
     const auto f = garpRequest(mac_, vip_);
-    ec = sender_->sendFrame(f.data(), f.size());
+    ec = backend_->sendFrame(f.data(), f.size());
   }
   if (options_.garpForm != GarpForm::Request) {
     const auto f = garpReply(mac_, vip_);
-    if (auto e = sender_->sendFrame(f.data(), f.size())) {
+    if (auto e = backend_->sendFrame(f.data(), f.size())) {
       ec = e;
     }
   }
@@ -233,7 +222,7 @@ void VipSteering::renew() {
   if (state_ != State::Owned) {
     return;
   }
-  if (auto ec = addresses_.addOrRenew(ifindex_, vip_, options_.prefixLength, lifetimeSeconds_)) {
+  if (auto ec = backend_->addOrRenew(ifindex_, vip_, options_.prefixLength, lifetimeSeconds_)) {
     RMHA_LOG(Warn, "garp", "{}: lifetime renewal failed: {}", describe(), ec.message());
   }
   renewTimer_->enable(options_.renewInterval);
@@ -257,10 +246,10 @@ void VipSteering::release() {
   for (auto* t : {&probeTimer_, &burstTimer_, &repeatTimer_, &refreshTimer_, &renewTimer_}) {
     (*t)->disable();
   }
-  if (ifindex_ == 0 || !addresses_.isOpen()) {
+  if (!prepared_) {
     return;
   }
-  if (auto ec = addresses_.remove(ifindex_, vip_, options_.prefixLength)) {
+  if (auto ec = backend_->remove(ifindex_, vip_, options_.prefixLength)) {
     RMHA_LOG(Warn, "garp", "{}: address removal failed: {}", describe(), ec.message());
   } else if (wasOwned) {
     RMHA_LOG(Info, "garp", "{} released", describe());
@@ -272,7 +261,7 @@ void VipSteering::clearStale() {
     RMHA_LOG(Warn, "garp", "{}: stale check skipped: {}", describe(), ec.message());
     return;
   }
-  if (state_ == State::Idle && addresses_.present(ifindex_, vip_)) {
+  if (state_ == State::Idle && backend_->present(ifindex_, vip_)) {
     RMHA_LOG(Warn, "garp", "{}: removing a VIP left by a previous run", describe());
     release();
   }

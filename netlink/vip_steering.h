@@ -11,9 +11,8 @@
 
 #include "core/ports.h"
 #include "core/timer.h"
-#include "netlink/address_ops.h"
 #include "netlink/garp_frame.h"
-#include "netlink/pcap_channel.h"
+#include "netlink/vip_backend.h"
 
 namespace rmha::netlink {
 
@@ -53,7 +52,11 @@ std::string validate(const VipOptions& options);
 
 class VipSteering final : public core::TrafficSteering {
 public:
+  /// The Linux steering: rtnetlink + libpcap on `options.interfaceName`.
   VipSteering(boost::asio::io_context& io, VipOptions options, core::TimerFactory& timers);
+  /// The same over another backend (tests).
+  VipSteering(boost::asio::io_context& io, VipOptions options, core::TimerFactory& timers,
+              VipBackendPtr backend);
   ~VipSteering() override;
 
   void setEvents(core::SteeringEvents& sink) override { events_ = &sink; }
@@ -95,9 +98,8 @@ private:
   MacAddress mac_{};
   int ifindex_ = 0;
   unsigned lifetimeSeconds_ = 0;
-  AddressOps addresses_;
-  PcapChannel channel_;
-  FrameSender* sender_ = nullptr;
+  VipBackendPtr backend_;
+  bool prepared_ = false;
   core::TimerPtr probeTimer_;
   core::TimerPtr burstTimer_;
   core::TimerPtr repeatTimer_;
