@@ -60,14 +60,17 @@ void serialiseForward(const SipMessage& m, const ForwardEdits& e, std::string& o
   if (!e.via.empty()) {
     appendLine(out, "Via", e.via);
   }
-  if (!e.recordRoute.empty()) {
-    appendLine(out, "Record-Route", e.recordRoute);
-  }
+  // Record-Route goes after the Via block, above any Record-Route already there.
+  bool rrPending = !e.recordRoute.empty();
   bool viaRemoved = !e.removeTopVia;
   bool routePopped = !e.popRoute;
   bool sawMaxForwards = false;
   bool sawContentLength = false;
   for (const auto& h : m.headers) {
+    if (rrPending && h.id != HeaderId::Via) {
+      appendLine(out, "Record-Route", e.recordRoute);
+      rrPending = false;
+    }
     if ((h.id == HeaderId::Via && !viaRemoved) || (h.id == HeaderId::Route && !routePopped)) {
       (h.id == HeaderId::Via ? viaRemoved : routePopped) = true;
       const auto rest = withoutFirstItem(h.value);
@@ -83,6 +86,9 @@ void serialiseForward(const SipMessage& m, const ForwardEdits& e, std::string& o
       sawContentLength = sawContentLength || h.id == HeaderId::ContentLength;
       appendRaw(out, h);
     }
+  }
+  if (rrPending) {
+    appendLine(out, "Record-Route", e.recordRoute);
   }
   if (e.decrementMaxForwards && !sawMaxForwards) {
     out.append("Max-Forwards: 70\r\n");

@@ -218,12 +218,13 @@ bool Proxy::isUs(const Uri& uri) const {
     return false;
   }
   const auto port = uri.port == 0 ? 5060 : uri.port;
-  if (uri.host == cfg_.advertisedHost &&
-      (cfg_.advertisedPort == 0 ? true : port == cfg_.advertisedPort)) {
+  const bool ourHost = uri.host == cfg_.advertisedHost;
+  if (ourHost && port == cfg_.advertisedPort) {
     return true;
   }
   for (const auto& l : cfg_.listen) {
-    if (l.port == port && !l.address.is_unspecified() && uri.host == l.address.to_string()) {
+    if (l.port == port &&
+        (ourHost || (!l.address.is_unspecified() && uri.host == l.address.to_string()))) {
       return true;
     }
   }

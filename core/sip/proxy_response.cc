@@ -27,6 +27,11 @@ void Proxy::onResponse(const Peer& /*from*/) {
     key += "|C";
   }
   auto* ct = findClient(key);
+  if (msg_.viaCount < 2 && (!ct || !ct->serverKey.empty())) {
+    // RFC 3261 16.7 step 3: no Via left after ours, nothing to forward it to.
+    counters_.badResponses.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
   if (!ct) {
     if (msg_.cseqMethod == Method::Invite && msg_.statusCode >= 200 && msg_.statusCode < 300) {
       forwardResponseStateless(msg_);  // RFC 3261 16.7 step 10: 2xx retransmissions
