@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include <fmt/format.h>
+#include <sys/socket.h>
 #include <linux/if.h>
 #include <linux/if_link.h>
 #include <linux/netlink.h>
@@ -115,6 +116,7 @@ std::optional<LinkMessage> parseLinkMessage(const nlmsghdr* hdr, std::size_t ava
   std::memcpy(&ifi, base + NLMSG_HDRLEN, sizeof ifi);
   LinkMessage m;
   m.removed = h.nlmsg_type == RTM_DELLINK;
+  m.family = ifi.ifi_family;
   m.ifindex = ifi.ifi_index;
   m.flags = ifi.ifi_flags;
   const std::size_t off = NLMSG_LENGTH(NLMSG_ALIGN(sizeof(ifinfomsg)));
@@ -159,7 +161,9 @@ NetlinkBatch parseNetlinkDatagram(const void* data, std::size_t len) {
       }
     } else if (h.nlmsg_type == RTM_NEWLINK || h.nlmsg_type == RTM_DELLINK) {
       if (auto m = parseLinkMessage(reinterpret_cast<const nlmsghdr*>(p), h.nlmsg_len)) {
-        batch.links.push_back(std::move(*m));
+        if (m->family == AF_UNSPEC) {
+          batch.links.push_back(std::move(*m));
+        }
       } else {
         ++batch.malformed;
       }

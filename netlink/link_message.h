@@ -15,6 +15,7 @@ namespace rmha::netlink {
 /// One link as an RTM_NEWLINK / RTM_DELLINK message describes it.
 struct LinkMessage {
   bool removed = false;          ///< RTM_DELLINK
+  unsigned char family = 0;      ///< ifi_family: AF_UNSPEC for the link itself
   int ifindex = 0;
   unsigned flags = 0;            ///< ifi_flags (IFF_UP, IFF_RUNNING, IFF_LOWER_UP ...)
   std::string name;              ///< IFLA_IFNAME ("" when absent)
@@ -46,7 +47,9 @@ struct NetlinkBatch {
 std::optional<LinkMessage> parseLinkMessage(const nlmsghdr* hdr, std::size_t available);
 
 /// Parses every message of one datagram as received from a NETLINK_ROUTE socket. Never reads
-/// outside [data, data + len).
+/// outside [data, data + len). Only AF_UNSPEC link messages describe the link itself: a
+/// bridge's AF_BRIDGE RTM_DELLINK, for one, means "port left the bridge", not "link removed";
+/// those are left out of `links`.
 NetlinkBatch parseNetlinkDatagram(const void* data, std::size_t len);
 
 /// aa:bb:cc:dd:ee:ff (lower case).

@@ -201,7 +201,8 @@ void NetlinkLinkMonitor::armRead() {
 }
 
 void NetlinkLinkMonitor::readAvailable() {
-  for (;;) {
+  // A sink callback may stop() the monitor: check the socket before every read.
+  while (socket_.is_open()) {
     const ssize_t n = ::recv(socket_.native_handle(), buffer_.data(), buffer_.size(), MSG_DONTWAIT);
     if (n < 0) {
       if (errno == EINTR) {

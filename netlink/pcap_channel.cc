@@ -131,7 +131,11 @@ void PcapChannel::close() {
     (void)fd_.release();  // the descriptor belongs to pcap: pcap_close closes it
   }
   if (handle_ != nullptr) {
-    pcap_close(handle_);
+    if (dispatching_) {
+      retired_ = handle_;  // pcap_dispatch is still using it: dispatch() closes it after
+    } else {
+      pcap_close(handle_);
+    }
     handle_ = nullptr;
   }
 }
@@ -164,15 +168,24 @@ void PcapChannel::armRead() {
 void PcapChannel::dispatch() {
   const auto weak = std::weak_ptr<int>(alive_);
   for (int round = 0; round < 64 && !weak.expired() && handle_ != nullptr; ++round) {
+    dispatching_ = true;
     const int n = pcap_dispatch(
         handle_, -1,
         [](u_char* user, const pcap_pkthdr* h, const u_char* bytes) {
           auto* self = reinterpret_cast<PcapChannel*>(user);
-          if (self->onFrame_) {
-            self->onFrame_(bytes, h->caplen);
+          // A copy: the handler may close or re-open the channel, replacing onFrame_.
+          if (self->retired_ == nullptr && self->onFrame_) {
+            auto handler = self->onFrame_;
+            handler(bytes, h->caplen);
           }
         },
         reinterpret_cast<u_char*>(this));
+    dispatching_ = false;
+    if (retired_ != nullptr) {
+      pcap_close(retired_);
+      retired_ = nullptr;
+      return;
+    }
     if (n <= 0) {
       if (n < 0 && handle_ != nullptr) {
         RMHA_LOG(Warn, "garp", "pcap read: {}", pcap_geterr(handle_));

@@ -41,7 +41,8 @@ public:
   PcapChannel& operator=(const PcapChannel&) = delete;
 
   /// Opens `ifname` (immediate mode, inbound only, `filter` in BPF syntax) and delivers every
-  /// matching frame to `onFrame` on the io_context. Needs CAP_NET_RAW.
+  /// matching frame to `onFrame` on the io_context. Needs CAP_NET_RAW. `onFrame` may close or
+  /// re-open the channel, but must not destroy it.
   std::error_code open(const std::string& ifname, const std::string& filter, FrameHandler onFrame);
   void close();
   bool isOpen() const { return handle_ != nullptr; }
@@ -55,6 +56,8 @@ private:
 
   boost::asio::posix::stream_descriptor fd_;
   pcap* handle_ = nullptr;
+  pcap* retired_ = nullptr;   // closed by a frame handler while pcap_dispatch still runs on it
+  bool dispatching_ = false;
   FrameHandler onFrame_;
   std::shared_ptr<int> alive_;
 };

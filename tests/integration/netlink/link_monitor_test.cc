@@ -194,6 +194,23 @@ TEST_F(LinkMonitorIntegration, LostEventsForceFullReRead) {
   EXPECT_FALSE(nics().at(0).adminUp);
 }
 
+TEST_F(LinkMonitorIntegration, LeavingABridgeIsNotRemoval) {
+  // The bridge announces a port leaving it with an AF_BRIDGE RTM_DELLINK; the NIC stays.
+  const std::string bridge = runName("b", "r");
+  ASSERT_EQ(node->ip("link add " + bridge + " type bridge") | node->ip("link set " + bridge + " up"), 0);
+  ASSERT_EQ(start(byName(nic)), std::error_code());
+  if (!healthy()) {
+    ASSERT_TRUE(waitHealth(true));
+  }
+  sink.inbox.clear();
+  ASSERT_EQ(node->ip("link set " + nic + " master " + bridge), 0);
+  ASSERT_EQ(node->ip("link set " + nic + " nomaster"), 0);
+  // A short bounded wait for an event that must not come.
+  EXPECT_FALSE(sink.inbox.waitFor([](const Event& e) { return e.kind == Event::Health; }, 300ms));
+  EXPECT_TRUE(healthy());
+  EXPECT_EQ(nics().at(0).ifindex, 11);
+}
+
 TEST_F(LinkMonitorIntegration, StopSilencesEvents) {
   ASSERT_EQ(start(byName(nic)), std::error_code());
   thread->call([this] {

@@ -69,6 +69,14 @@ TEST(LinkMessage, SeveralMessagesInOneDatagramAndDone) {
   EXPECT_EQ(batch.doneSeqs[0], 42u);
 }
 
+TEST(LinkMessage, BridgePortMessagesAreNotLinkChanges) {
+  // A port leaving a bridge: AF_BRIDGE RTM_DELLINK while the link itself stays.
+  const auto buf = buildLink({.type = RTM_DELLINK, .family = AF_BRIDGE, .ifindex = 4, .name = "eth0"});
+  const auto batch = parseNetlinkDatagram(buf.data(), buf.size());
+  EXPECT_TRUE(batch.links.empty());
+  EXPECT_EQ(batch.malformed, 0u);
+}
+
 TEST(LinkMessage, TruncatedAndCorruptInputNeverReadsPastTheEnd) {
   const auto good = buildLink({.ifindex = 3, .flags = test::kUpRunning, .name = "eth3",
                                .mac = test::mac(3), .kind = "bond", .bondActiveSlave = 4u});

@@ -22,6 +22,7 @@ namespace rmha::netlink::test {
 
 struct LinkSpec {
   int type = RTM_NEWLINK;
+  unsigned char family = AF_UNSPEC;
   int ifindex = 0;
   unsigned flags = 0;
   std::string name;
@@ -39,7 +40,7 @@ inline constexpr unsigned kUpRunning = IFF_UP | IFF_RUNNING | IFF_LOWER_UP;
 inline std::vector<std::uint8_t> buildLink(const LinkSpec& s) {
   NlMsgPtr msg(nlmsg_alloc_simple(s.type, 0));
   ifinfomsg ifi{};
-  ifi.ifi_family = AF_UNSPEC;
+  ifi.ifi_family = s.family;
   ifi.ifi_index = s.ifindex;
   ifi.ifi_flags = s.flags;
   nlmsg_append(msg.get(), &ifi, sizeof ifi, NLMSG_ALIGNTO);
