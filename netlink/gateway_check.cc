@@ -15,20 +15,24 @@ std::error_code GatewayCheck::start() {
     return std::make_error_code(std::errc::invalid_argument);
   }
   gateway_ = *gw;
-  if (auto ec = interfaceMac(options_.interfaceName, mac_)) {
-    return ec;
-  }
   // ARP replies whose sender is the gateway.
-  const auto filter = fmt::format("arp and arp[6:2] = 2 and arp[14:4] = 0x{:02x}{:02x}{:02x}{:02x}",
-                                  gateway_[0], gateway_[1], gateway_[2], gateway_[3]);
-  if (auto ec = channel_.open(options_.interfaceName, filter,
-                              [this](const std::uint8_t* d, std::size_t n) { onFrame(d, n); })) {
+  filter_ = fmt::format("arp and arp[6:2] = 2 and arp[14:4] = 0x{:02x}{:02x}{:02x}{:02x}",
+                        gateway_[0], gateway_[1], gateway_[2], gateway_[3]);
+  if (auto ec = openCapture()) {
     return ec;
   }
   answered_ = false;
   missed_ = 0;
   tick();
   return {};
+}
+
+std::error_code GatewayCheck::openCapture() {
+  if (auto ec = interfaceMac(options_.interfaceName, mac_)) {
+    return ec;
+  }
+  return channel_.open(options_.interfaceName, filter_,
+                       [this](const std::uint8_t* d, std::size_t n) { onFrame(d, n); });
 }
 
 void GatewayCheck::stop() {
@@ -44,6 +48,9 @@ void GatewayCheck::tick() {
     onChange_(false);
   }
   answered_ = false;
+  if (!channel_.isOpen()) {
+    (void)openCapture();  // the interface vanished and may be back: each interval tries again
+  }
   // Our own address as sender when we have one, else an RFC 5227 probe form (0.0.0.0), which
   // hosts answer too.
   const auto frame = arpRequest(mac_, interfaceIpv4(options_.interfaceName), gateway_);

@@ -28,6 +28,7 @@ public:
   bool reachable() const { return reachable_; }
 
 private:
+  std::error_code openCapture();
   void tick();
   void onFrame(const std::uint8_t* data, std::size_t len);
 
@@ -35,6 +36,7 @@ private:
   PcapChannel channel_;
   core::TimerPtr timer_;
   OnChange onChange_;
+  std::string filter_;
   Ipv4Address gateway_{};
   MacAddress mac_{};
   bool answered_ = false;

@@ -186,10 +186,14 @@ void PcapChannel::dispatch() {
       retired_ = nullptr;
       return;
     }
-    if (n <= 0) {
-      if (n < 0 && handle_ != nullptr) {
-        RMHA_LOG(Warn, "garp", "pcap read: {}", pcap_geterr(handle_));
-      }
+    if (n < 0 && handle_ != nullptr) {
+      // The interface went away or broke: close, so that the owner's next open() starts
+      // afresh instead of polling a dead descriptor.
+      RMHA_LOG(Warn, "garp", "pcap read: {}; capture closed", pcap_geterr(handle_));
+      close();
+      return;
+    }
+    if (n == 0) {
       return;
     }
   }

@@ -44,6 +44,7 @@ public:
   /// matching frame to `onFrame` on the io_context. Needs CAP_NET_RAW. `onFrame` may close or
   /// re-open the channel, but must not destroy it.
   std::error_code open(const std::string& ifname, const std::string& filter, FrameHandler onFrame);
+  /// Closes the capture. A read error (the interface vanished) closes it too.
   void close();
   bool isOpen() const { return handle_ != nullptr; }
 

@@ -222,7 +222,12 @@ void VipSteering::renew() {
   if (state_ != State::Owned) {
     return;
   }
-  if (auto ec = backend_->addOrRenew(ifindex_, vip_, options_.prefixLength, lifetimeSeconds_)) {
+  // prepare() first: cheap when nothing changed, and it follows a re-created interface.
+  auto ec = prepare();
+  if (!ec) {
+    ec = backend_->addOrRenew(ifindex_, vip_, options_.prefixLength, lifetimeSeconds_);
+  }
+  if (ec) {
     RMHA_LOG(Warn, "garp", "{}: lifetime renewal failed: {}", describe(), ec.message());
   }
   renewTimer_->enable(options_.renewInterval);
@@ -234,6 +239,9 @@ void VipSteering::reassert() {
     return;
   }
   RMHA_LOG(Info, "garp", "{}: re-announcing", describe());
+  if (auto ec = prepare()) {  // re-opens a capture closed by a vanished interface
+    RMHA_LOG(Warn, "garp", "{}: interface not ready: {}", describe(), ec.message());
+  }
   startBurst();
 }
 

@@ -249,6 +249,43 @@ TEST_F(VipIntegration, ProbeLosesToAStationProbingAtTheSameTime) {
   EXPECT_FALSE(vipOnNode());
 }
 
+TEST_F(VipIntegration, InterfaceDownAndUpAgainThenAcquire) {
+  make(options());
+  nodeThread->call([this] {
+    steering->clearStale();  // opens the capture
+    return 0;
+  });
+  ASSERT_EQ(node->ip("link set " + nic + " down"), 0);
+  // Let the capture see the interface down (a bounded wait for nothing in particular).
+  std::this_thread::sleep_for(200ms);
+  ASSERT_EQ(node->ip("link set " + nic + " up"), 0);
+  ASSERT_TRUE(eventually([&] { return node->ipOut("link show " + nic).find("LOWER_UP") != std::string::npos; }));
+  startCapture();
+  ASSERT_EQ(acquire(false), std::error_code());
+  EXPECT_TRUE(vipOnNode());
+  EXPECT_TRUE(eventually([&] { return garpsSeen(kArpRequest) >= 3; }));
+}
+
+TEST_F(VipIntegration, InterfaceRecreatedThenAcquire) {
+  make(options());
+  nodeThread->call([this] {
+    steering->clearStale();  // opens the capture on the first incarnation
+    return 0;
+  });
+  ASSERT_EQ(node->ip("link del " + nic), 0);
+  // Let the capture see the interface vanish (a bounded wait for nothing in particular).
+  std::this_thread::sleep_for(200ms);
+  ASSERT_EQ(node->ip(fmt::format("link add {} index 12 address {} type veth peer name {} netns {} "
+                                 "index 22 address {}",
+                                 nic, kNodeMac, lan, client->name(), kClientMac)), 0);
+  ASSERT_EQ(node->ip("link set " + nic + " up") | client->ip("link set " + lan + " up"), 0);
+  ASSERT_TRUE(eventually([&] { return node->ipOut("link show " + nic).find("LOWER_UP") != std::string::npos; }));
+  startCapture();
+  ASSERT_EQ(acquire(false), std::error_code());
+  EXPECT_TRUE(vipOnNode());
+  EXPECT_TRUE(eventually([&] { return garpsSeen(kArpRequest) >= 3; }));
+}
+
 TEST_F(VipIntegration, TakeoverLatencyFigures) {
   // Not a timing assertion: prints what acquire (address add + first gratuitous ARP) and
   // release cost here, for the documentation and the failover budget.
