@@ -1,6 +1,7 @@
 #include "core/sip/proxy.h"
 
 #include <deque>
+#include <map>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -325,6 +326,97 @@ TEST_F(ProxyTest, ExpiresSessionsAtMaxAge) {
   clock_.advance(cfg_.maxSessionAge + 120s);
   EXPECT_EQ(sessions_.size(), 0u);
   EXPECT_EQ(counters_.sessionsExpired.load(), 1u);
+}
+
+} // namespace
+} // namespace rmha::core::sip
+
+namespace rmha::core::sip {
+namespace {
+
+TEST(ProxyProbes, TakeOutASilentServerAndPutItBackWhenItAnswers) {
+  test::FakeClock clock;
+  FakeSender net;
+  auto cfg = makeConfig();
+  cfg.groups[0].probeInterval = Millis(1000);
+  cfg.groups[0].probeFailures = 2;
+  ResourceDirectory dir(cfg);
+  SessionTable sessions(clock, [](const std::string&, int) {});
+  ProxyCounters counters;
+  Proxy proxy(cfg, net, clock, clock, dir, sessions, counters);
+  proxy.start();
+  auto* mcp1 = dir.findByAddress(kMcp1);
+  clock.advance(2500ms);  // probes at 0, 1 s, 2 s: none answered
+  EXPECT_FALSE(mcp1->up.load());
+  // Answer the latest probe to MCP1.
+  std::string probe;
+  for (auto& s : net.sent) {
+    if (s.to.sameEndpoint(kMcp1)) {
+      probe = s.data;
+    }
+  }
+  ASSERT_FALSE(probe.empty());
+  SipMessage req;
+  ASSERT_TRUE(parseMessage(std::span<char>(probe.data(), probe.size()), req).ok());
+  EXPECT_EQ(req.method, Method::Options);
+  std::string ok;
+  buildResponse(req, 200, "OK", "x", {}, ok);
+  proxy.onMessage(std::span<char>(ok.data(), ok.size()), kMcp1);
+  EXPECT_TRUE(mcp1->up.load());
+  EXPECT_FALSE(dir.findByAddress(kMcp2)->up.load());
+}
+
+class RecordingObserver final : public SessionObserver {
+public:
+  void onSessionUpserted(const Session& s) override { upserts.push_back(s.callId); }
+  void onSessionRemoved(const SessionKey& k) override { removals.push_back(k.callId); }
+  std::vector<std::string> upserts, removals;
+};
+
+TEST(SessionTable, NotifiesEveryChangeAndKeepsUsage) {
+  test::FakeClock clock;
+  std::map<std::string, int> usage;
+  SessionTable t(clock, [&](const std::string& s, int d) { usage[s] += d; });
+  RecordingObserver obs;
+  t.setObserver(&obs);
+  Session s;
+  s.callId = "a";
+  s.fromTag = "f";
+  s.server = "udp:198.51.100.1:5070";
+  t.upsert(s);
+  s.server = "udp:198.51.100.2:5070";  // failover moved it
+  t.upsert(s);
+  EXPECT_EQ(usage["udp:198.51.100.1:5070"], 0);
+  EXPECT_EQ(usage["udp:198.51.100.2:5070"], 1);
+  EXPECT_TRUE(t.remove("a"));
+  EXPECT_FALSE(t.remove("a"));
+  EXPECT_EQ(usage["udp:198.51.100.2:5070"], 0);
+  EXPECT_EQ(obs.upserts.size(), 2u);
+  ASSERT_EQ(obs.removals.size(), 1u);
+  EXPECT_EQ(t.size(), 0u);
+}
+
+TEST(SessionTable, SerialisesAndRefusesDamagedText) {
+  Session s;
+  s.callId = "c@h";
+  s.fromTag = "f";
+  s.toTag = "t";
+  s.server = "upstream";
+  s.routeSet = "<sip:192.0.2.10;lr>";
+  s.cseq = 7;
+  s.state = SessionState::Confirmed;
+  s.createdUs = 1;
+  s.updatedUs = 2;
+  Session back;
+  const auto text = serialiseSession(s);
+  ASSERT_TRUE(deserialiseSession(text, back));
+  EXPECT_EQ(back.routeSet, s.routeSet);
+  EXPECT_EQ(back.state, SessionState::Confirmed);
+  EXPECT_EQ(back.cseq, 7u);
+  for (std::size_t n = 0; n < text.size(); ++n) {
+    EXPECT_FALSE(deserialiseSession(text.substr(0, n), back)) << n;
+  }
+  EXPECT_FALSE(deserialiseSession("rmha-session-1\n\n\n\n\n\n1\n9\n0\n0\n", back));
 }
 
 } // namespace
