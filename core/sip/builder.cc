@@ -161,3 +161,30 @@ void buildAckOrCancel(const SipMessage& sent, Method method, std::string_view to
 }
 
 } // namespace rmha::core::sip
+
+namespace rmha::core::sip {
+
+void buildLateAnswerRequest(const SipMessage& sent, Method method, std::string_view target,
+                            std::string_view via, std::string_view toHeaderValue,
+                            std::uint32_t cseq, std::string& out) {
+  out.clear();
+  const auto name = toString(method);
+  out.append(name);
+  out.push_back(' ');
+  out.append(target);
+  out.append(" SIP/2.0\r\n");
+  appendLine(out, "Via", via);
+  for (const auto& h : sent.headers) {
+    if (h.id == HeaderId::From || h.id == HeaderId::CallId) {
+      appendRaw(out, h);
+    }
+  }
+  appendLine(out, "To", toHeaderValue);
+  out.append("CSeq: ");
+  appendNumber(out, cseq);
+  out.push_back(' ');
+  out.append(name);
+  out.append("\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n");
+}
+
+} // namespace rmha::core::sip

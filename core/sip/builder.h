@@ -35,6 +35,14 @@ void buildResponse(const SipMessage& req, int code, std::string_view reason,
 void buildAckOrCancel(const SipMessage& sent, Method method, std::string_view toHeaderValue,
                       std::string& out);
 
+/// Writes an ACK or BYE for the dialog a late 2xx created with a media server this proxy had
+/// given up on (so that the server does not keep a call nobody uses): Request-URI `target`
+/// (the 2xx Contact), our `via`, no Route, From/Call-ID of `sent`, To of the 2xx, CSeq
+/// `cseq`.
+void buildLateAnswerRequest(const SipMessage& sent, Method method, std::string_view target,
+                            std::string_view via, std::string_view toHeaderValue,
+                            std::uint32_t cseq, std::string& out);
+
 /// Value of a list header without its first item ("" when it had only one).
 std::string_view withoutFirstItem(std::string_view value);
 

@@ -90,6 +90,7 @@ private:
   void onResponse(const Peer& from);
   void onInviteResponse(ClientTxn& ct, const SipMessage& rsp);
   void onNonInviteResponse(ClientTxn& ct, const SipMessage& rsp);
+  void closeLateAnswer(ClientTxn& ct, const SipMessage& rsp);
   void forwardResponseStateless(const SipMessage& rsp);
   void updateSessionFromResponse(const SipMessage& rsp);
   void onProbeResponse(std::string_view branch);

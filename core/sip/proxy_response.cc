@@ -51,10 +51,13 @@ void Proxy::onInviteResponse(ClientTxn& ct, const SipMessage& rsp) {
   const int code = rsp.statusCode;
   auto* st = ct.serverKey.empty() ? nullptr : findServer(ct.serverKey);
   if (ct.state == ClientTxn::State::Abandoned) {
+    // A late answer from a server we gave up on: the call is elsewhere now.
     if (code >= 300) {
       sendAck(ct, rsp);
+    } else if (code >= 200) {
+      closeLateAnswer(ct, rsp);
     }
-    return;  // a late answer from a server we gave up on
+    return;
   }
   if (code < 200) {
     if (ct.state == ClientTxn::State::Calling) {
@@ -109,6 +112,37 @@ void Proxy::onInviteResponse(ClientTxn& ct, const SipMessage& rsp) {
     st->tracksSession = false;
   }
   sendResponse(*st, rsp);
+}
+
+void Proxy::closeLateAnswer(ClientTxn& ct, const SipMessage& rsp) {
+  // ACK the 2xx (each retransmission), then BYE the dialog once.
+  if (!parseMessage(std::span<char>(ct.request.data(), ct.request.size()), scratch_).ok()) {
+    return;
+  }
+  const auto* to = rsp.find(HeaderId::To);
+  const auto* contact = rsp.find(HeaderId::Contact);
+  std::string_view first;
+  if (contact) {
+    (void)forEachListItem(contact->value, [&](std::string_view item) {
+      first = item;
+      return false;
+    });
+  }
+  NameAddr target;
+  if (!to || first.empty() || !parseNameAddr(first, target).ok()) {
+    return;
+  }
+  for (const auto method : {Method::Ack, Method::Bye}) {
+    if (method == Method::Bye && ct.lateAnswerClosed) {
+      break;
+    }
+    std::string branch;
+    const auto via = viaFor(ct.peer, scratch_, branch);
+    buildLateAnswerRequest(scratch_, method, target.uriText, via, to->value,
+                           method == Method::Ack ? scratch_.cseq : scratch_.cseq + 1, out_);
+    sender_.send(ct.peer, out_);
+  }
+  ct.lateAnswerClosed = true;
 }
 
 void Proxy::onNonInviteResponse(ClientTxn& ct, const SipMessage& rsp) {

@@ -52,6 +52,7 @@ struct ClientTxn {
   std::string serverKey;      ///< the server transaction it works for ("" for none)
   MediaServer* server = nullptr;  ///< when sent to a media server
   bool cancelPending = false; ///< CANCEL asked before any provisional (RFC 3261 9.1)
+  bool lateAnswerClosed = false;  ///< a late 2xx of an abandoned attempt got ACK + BYE
   Duration interval{};        ///< timer A / E
   TimerPtr retransmit;        ///< A, E
   TimerPtr timeout;           ///< B, F, D, K

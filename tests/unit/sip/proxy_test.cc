@@ -421,3 +421,25 @@ TEST(SessionTable, SerialisesAndRefusesDamagedText) {
 
 } // namespace
 } // namespace rmha::core::sip
+
+namespace rmha::core::sip {
+namespace {
+
+TEST_F(ProxyTest, ClosesALateAnswerFromAnAbandonedServer) {
+  auto first = startCall("c1");
+  clock_.advance(2000ms);  // first server silent: the call moves to the second
+  net_.sent.clear();
+  inject(responseTo(first.msg, 200, "OK", "late"), kMcp1);
+  auto ack = take();
+  auto bye = take();
+  EXPECT_EQ(ack.msg.method, Method::Ack);
+  EXPECT_EQ(bye.msg.method, Method::Bye);
+  EXPECT_TRUE(bye.to.sameEndpoint(kMcp1));
+  EXPECT_EQ(bye.msg.to.tag, "late");
+  EXPECT_EQ(bye.msg.requestUriText, "sip:mcp@198.51.100.1:5070");
+  EXPECT_TRUE(net_.sent.empty());  // nothing went to the caller
+  EXPECT_EQ(sessions_.find("c1")->server, "udp:198.51.100.2:5070");
+}
+
+} // namespace
+} // namespace rmha::core::sip
