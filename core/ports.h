@@ -68,6 +68,9 @@ public:
   /// owner's executor; an error means the traffic is not ours (for example an address
   /// conflict) and the node must not serve.
   virtual void acquire(SteeringDone done) = 0;
+  /// The same, when the peer is known to have let go of the traffic (it said so, or its
+  /// process is gone and its socket closed): nothing needs probing first. Default: acquire().
+  virtual void acquireReleased(SteeringDone done) { acquire(std::move(done)); }
   /// Stops this node receiving the traffic. Synchronous and best effort: it never fails the
   /// release, it logs.
   virtual void release() = 0;

@@ -65,6 +65,15 @@ Transition HaStateMachine::onEvent(HaEvent event, const EventInput& input,
   case HaState::Fault: onFault(c); break;
   case HaState::Terminated: break;
   }
+  // An operator command waits only where an outcome can still come; anywhere else it has
+  // been overtaken by events and is answered now.
+  const bool canComplete = c.t.to == HaState::TakingOver || c.t.to == HaState::HandingOver ||
+                           ((c.t.to == HaState::Standby || c.t.to == HaState::Waiting) &&
+                            expectCommit_ != 0);
+  if (commandPending_ && !canComplete) {
+    commandPending_ = false;
+    c.act(CompleteCommand{false, "overtaken by events: " + c.t.reason});
+  }
   state_ = c.t.to;
   return std::move(c.t);
 }
@@ -525,7 +534,11 @@ void HaStateMachine::evaluate(Ctx& c, const std::string& why) {
 void HaStateMachine::beginTakeover(Ctx& c, const std::string& why) {
   // The order of a takeover, first half: claim the traffic. The shell answers with
   // SteeringAcquired or SteeringFailed; serving starts only once the traffic is ours.
-  c.act(AcquireTraffic{});
+  const bool peerLetGo =
+      peerHeard_ && (peerGone_ || peer_.yielding ||
+                     !(peer_.state == HaState::Active || peer_.state == HaState::TakingOver ||
+                       peer_.state == HaState::HandingOver));
+  c.act(AcquireTraffic{peerLetGo});
   c.go(HaState::TakingOver, why);
 }
 

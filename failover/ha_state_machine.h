@@ -42,7 +42,10 @@ struct EventInput {
 };
 
 namespace action {
-struct AcquireTraffic {};     ///< probe, claim and announce; the shell answers with an event
+/// Probe, claim and announce; the shell answers with SteeringAcquired or SteeringFailed.
+struct AcquireTraffic {
+  bool peerReleased = false;  ///< the peer let go (said so, or its process is gone): no probe
+};
 struct ReleaseTraffic {};
 struct ReassertTraffic {};    ///< re-announce what we own
 struct StartServing {};

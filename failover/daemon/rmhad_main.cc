@@ -1,1 +1,40 @@
-int main() { return 0; }
+// rmhad: the rmha daemon.
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+
+#include "core/log.h"
+#include "failover/daemon/daemon.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"rmhad - SIP Resource Manager high-availability daemon"};
+  std::string config = "/etc/rmha/rmha.conf";
+  std::string check;
+  app.add_option("-c,--config", config, "configuration file")->capture_default_str();
+  app.add_option("--check-config", check,
+                 "validate FILE and exit: 0 when valid, 2 with the errors otherwise");
+  int readyFd = -1;
+  app.add_option("--ready-fd", readyFd,
+                 "write \"ready\" to this file descriptor once started (for scripts)");
+  app.set_version_flag("--version", "rmhad 0.1.0");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  }
+  try {
+    const auto cfg = rmha::daemon::loadDaemonConfig(check.empty() ? config : check);
+    if (!check.empty()) {
+      std::cout << check << ": OK: " << rmha::daemon::describe(cfg) << "\n";
+      return 0;
+    }
+    rmha::daemon::Daemon daemon(cfg);
+    return daemon.run(readyFd);
+  } catch (const rmha::core::ConfigError& e) {
+    std::cerr << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "rmhad: " << e.what() << "\n";
+    return 1;
+  }
+}

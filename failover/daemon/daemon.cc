@@ -1,0 +1,390 @@
+// rmhad's composition root.
+//
+//   HA thread (SCHED_FIFO when configured): io_context running
+//     PeerLink (UDP heartbeats, TCP channel) --events--> HaService --actions--> steering,
+//     LinkMonitor (netlink)                  --events--> HaService             service
+//     ControlServer (Unix socket)            --commands-> HaService
+//   SIP thread (normal priority): the embedded resource manager
+#include "failover/daemon/daemon.h"
+
+#include <pthread.h>
+#include <sched.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <list>
+
+#include "core/asio_timer.h"
+#include "core/control_server.h"
+#include "core/log.h"
+#include "failover/ha_service.h"
+#include "failover/peer_link.h"
+#include "netlink/link_monitor.h"
+#include "netlink/no_steering.h"
+#include "netlink/vip_steering.h"
+
+namespace rmha::daemon {
+
+namespace asio = boost::asio;
+using failover::HaEvent;
+using failover::HaState;
+using nlohmann::json;
+
+namespace {
+
+/// Until the resource manager is wired in: a service with no calls.
+class IdleService final : public core::ServiceControl, public core::SessionStore {
+public:
+  void startServing() override {}
+  void stopServing() override {}
+  std::size_t sessionCount() const override { return 0; }
+};
+
+failover::EngineSettings engineSettings(const core::ClusterConfig& c) {
+  failover::EngineSettings s;
+  s.mode = c.haMode == core::HaMode::None            ? failover::EngineSettings::Mode::Standalone
+           : c.haMode == core::HaMode::ActiveActive ? failover::EngineSettings::Mode::ActiveActive
+                                                    : failover::EngineSettings::Mode::ActiveStandby;
+  s.localMember = c.localMember == 0 ? 1 : c.localMember;
+  s.priority = c.priority;
+  s.preempt = c.preempt;
+  s.deadInterval = c.deadInterval;
+  s.handoverTimeout = c.handoverTimeout;
+  // Listen for a few heartbeats, at least the dead interval, before electing oneself.
+  s.electionWait = std::max<core::Duration>(c.deadInterval, 5 * c.heartbeatInterval);
+  return s;
+}
+
+netlink::VipOptions vipOptions(const core::ClusterConfig& c) {
+  netlink::VipOptions o;
+  o.address = c.virtualIp;
+  o.prefixLength = static_cast<unsigned>(c.virtualIpPrefix);
+  o.interfaceName = c.vipInterface;
+  o.lifetime = c.vipLifetime;
+  o.probe = c.arpProbe;
+  o.probeWait = c.arpProbeWait;
+  o.garpCount = static_cast<unsigned>(c.garpCount);
+  o.garpInterval = c.garpInterval;
+  o.garpRepeatAfter = c.garpRepeatAfter;
+  o.garpRefresh = c.garpRefresh;
+  o.garpForm = c.garpForm == core::GarpForm::Request ? netlink::GarpForm::Request
+               : c.garpForm == core::GarpForm::Reply ? netlink::GarpForm::Reply
+                                                     : netlink::GarpForm::Both;
+  return o;
+}
+
+netlink::LinkMonitorOptions linkOptions(const core::ClusterConfig& c) {
+  netlink::LinkMonitorOptions o;
+  o.nics = c.monitorNics;
+  o.policy = c.nicPolicy == core::NicPolicy::All ? netlink::NicPolicy::All : netlink::NicPolicy::Any;
+  o.downHoldDown = c.nicHoldDown;
+  if (!c.gateway.empty()) {
+    netlink::GatewayCheckOptions g;
+    g.gateway = c.gateway;
+    g.interfaceName = c.vipInterface;
+    g.interval = c.gatewayCheckInterval;
+    g.misses = static_cast<unsigned>(c.gatewayMisses);
+    o.gatewayCheck = g;
+  }
+  return o;
+}
+
+failover::PeerLinkOptions peerOptions(const core::ClusterConfig& c) {
+  failover::PeerLinkOptions o;
+  const auto self = static_cast<std::size_t>(c.localMember - 1);
+  const auto other = static_cast<std::size_t>(c.peerMember() - 1);
+  o.localMember = c.localMember;
+  o.local = *c.member[self];
+  o.peer = *c.member[other];
+  o.localAlt = c.altMember[self];
+  o.peerAlt = c.altMember[other];
+  o.key = c.authKey;
+  o.restartGrace = c.deadInterval;
+  o.reconnectInterval = std::min<core::Duration>(core::Millis{50}, c.deadInterval);
+  return o;
+}
+
+void raiseHaThread(const core::ClusterConfig& c) {
+  if (c.realtimePriority > 0) {
+    sched_param p{};
+    p.sched_priority = c.realtimePriority;
+    if (const int rc = pthread_setschedparam(pthread_self(), SCHED_FIFO, &p); rc != 0) {
+      RMHA_LOG(Warn, "core", "cannot run the HA thread at SCHED_FIFO {} ({}); heartbeats may be "
+               "late under CPU load", c.realtimePriority, std::strerror(rc));
+    } else {
+      RMHA_LOG(Info, "core", "HA thread runs at SCHED_FIFO priority {}", c.realtimePriority);
+    }
+  }
+#ifndef RMHA_SANITIZED
+  // Page faults on the heartbeat path would cost milliseconds under memory pressure.
+  if (c.lockMemory && ::mlockall(MCL_CURRENT | MCL_FUTURE) != 0) {
+    RMHA_LOG(Warn, "core", "cannot lock memory ({}); continuing unlocked", std::strerror(errno));
+  }
+#endif
+}
+
+} // namespace
+
+struct Daemon::Impl {
+  explicit Impl(DaemonConfig c)
+      : config(std::move(c)), timers(io.get_executor()), signals(io, SIGINT, SIGTERM, SIGHUP) {}
+
+  struct Waiter {
+    std::string role;
+    core::ControlReply reply;
+    std::unique_ptr<asio::steady_timer> timer;
+  };
+
+  DaemonConfig config;
+  asio::io_context io;
+  core::RealTimeSource time;
+  core::AsioTimerFactory timers;
+  asio::signal_set signals;
+  IdleService service;
+  std::unique_ptr<core::TrafficSteering> steering;
+  std::unique_ptr<netlink::NetlinkLinkMonitor> links;
+  std::unique_ptr<failover::PeerLink> peer;
+  std::unique_ptr<failover::HaService> ha;
+  std::unique_ptr<core::ControlServer> control;
+  std::list<Waiter> waiters;
+  bool stopping = false;
+
+  void build() {
+    const auto& c = config.cluster;
+    if (c.steering == core::SteeringKind::Vip) {
+      steering = std::make_unique<netlink::VipSteering>(io, vipOptions(c), timers);
+    } else {
+      steering = std::make_unique<netlink::NoSteering>(
+          io.get_executor(), c.haMode == core::HaMode::ActiveActive
+                                 ? "none: the load balancer owns the traffic"
+                                 : "none");
+    }
+    links = std::make_unique<netlink::NetlinkLinkMonitor>(io, linkOptions(c), timers);
+    failover::HaServiceOptions ho;
+    ho.engine = engineSettings(c);
+    ho.heartbeatInterval = c.heartbeatInterval;
+    ho.modeName = std::string(toString(c.haMode));
+    if (c.ha()) {
+      peer = std::make_unique<failover::PeerLink>(io, peerOptions(c), time);
+    }
+    ha = std::make_unique<failover::HaService>(ho, time, timers, peer.get(), *steering, *links,
+                                               service, service);
+    ha->setTransitionObserver([this](const failover::TransitionRecord&) { wakeWaiters(); });
+    control = std::make_unique<core::ControlServer>(
+        io, config.control.socket,
+        [this](const json& req, core::ControlReply reply) { handle(req, std::move(reply)); });
+  }
+
+  bool start() {
+    std::string what;
+    if (auto ec = links->start(*ha)) {
+      RMHA_LOG(Error, "core", "cannot start the NIC watchdog: {}", ec.message());
+      return false;
+    }
+    if (peer) {
+      if (auto ec = peer->start(*ha, what)) {
+        RMHA_LOG(Error, "peer", "cannot open the peer link: {}", what);
+        return false;
+      }
+    }
+    if (auto ec = control->start(what)) {
+      RMHA_LOG(Error, "control", "cannot open the control socket: {}", what);
+      return false;
+    }
+    signals.async_wait([this](const boost::system::error_code& ec, int sig) { onSignal(ec, sig); });
+    ha->start();
+    return true;
+  }
+
+  void onSignal(const boost::system::error_code& ec, int sig) {
+    if (ec) {
+      return;
+    }
+    if (sig == SIGHUP) {
+      json ignored;
+      reload([](const json& r) {
+        RMHA_LOG(Info, "core", "SIGHUP reload: {}", r.dump());
+      });
+      signals.async_wait([this](const boost::system::error_code& e, int s) { onSignal(e, s); });
+      return;
+    }
+    RMHA_LOG(Info, "core", "signal {}: shutting down", sig);
+    stop();
+  }
+
+  void stop() {
+    if (stopping) {
+      return;
+    }
+    stopping = true;
+    ha->shutdown(); // releases the traffic and tells the peer, in that order
+    if (peer) {
+      peer->stop();
+    }
+    links->stop();
+    control->stop();
+    signals.cancel();
+    for (auto& w : waiters) {
+      w.timer->cancel();
+    }
+    io.stop();
+  }
+
+  // --- control requests --------------------------------------------------------------------
+
+  void handle(const json& req, core::ControlReply reply) {
+    const auto cmd = req.at("cmd").get<std::string>();
+    if (cmd == "status") {
+      reply(statusJson());
+    } else if (cmd == "failover") {
+      command(HaEvent::OperatorFailover, std::move(reply));
+    } else if (cmd == "takeover") {
+      command(HaEvent::OperatorTakeover, std::move(reply));
+    } else if (cmd == "maintenance") {
+      const auto on = req.find("on");
+      if (on == req.end() || !on->is_boolean()) {
+        reply({{"ok", false}, {"error", "maintenance needs \"on\": true or false"}});
+        return;
+      }
+      command(on->get<bool>() ? HaEvent::MaintenanceOn : HaEvent::MaintenanceOff, std::move(reply));
+    } else if (cmd == "sessions") {
+      reply({{"ok", true}, {"sessions", json::array()}, {"count", service.sessionCount()}});
+    } else if (cmd == "wait") {
+      wait(req, std::move(reply));
+    } else if (cmd == "reload") {
+      reload(std::move(reply));
+    } else {
+      reply({{"ok", false},
+             {"error", fmt::format("unknown command '{}'; the commands are status, failover, "
+                                   "takeover, maintenance, sessions, reload, wait",
+                                   cmd)}});
+    }
+  }
+
+  json statusJson() {
+    json j = ha->status();
+    j["ok"] = true;
+    j["pid"] = ::getpid();
+    if (peer) {
+      const auto& k = peer->counters();
+      json drops = json::object();
+      for (int i = 0; i < failover::kPeerDropCount; ++i) {
+        drops[std::string(failover::toString(static_cast<failover::PeerDrop>(i)))] =
+            k.dropped[static_cast<std::size_t>(i)];
+      }
+      j["counters"]["peer"] = {{"sent", k.sent},         {"received", k.received},
+                               {"send_errors", k.sendErrors}, {"dropped", drops},
+                               {"channel_ups", k.channelUps}, {"channel_downs", k.channelDowns}};
+    }
+    return j;
+  }
+
+  void command(HaEvent e, core::ControlReply reply) {
+    const auto requested = core::toEpochMicros(time.systemTime());
+    ha->command(e, [this, reply = std::move(reply), requested](bool ok, const std::string& msg) {
+      json r = {{"ok", ok}, {"role", std::string(toString(ha->state()))},
+                {"requested_us", requested},
+                {"completed_us", core::toEpochMicros(time.systemTime())}};
+      r[ok ? "message" : "error"] = msg;
+      reply(r);
+    });
+  }
+
+  void wait(const json& req, core::ControlReply reply) {
+    const auto role = req.find("role");
+    const auto timeout = req.find("timeout_ms");
+    if (role == req.end() || !role->is_string() ||
+        (timeout != req.end() && !timeout->is_number_unsigned())) {
+      reply({{"ok", false},
+             {"error", "wait needs \"role\" (a state name) and optionally \"timeout_ms\""}});
+      return;
+    }
+    const auto want = role->get<std::string>();
+    if (toString(ha->state()) == want) {
+      reply({{"ok", true}, {"role", want}});
+      return;
+    }
+    const auto ms = timeout == req.end() ? 10000 : timeout->get<std::uint64_t>();
+    auto& w = waiters.emplace_back(Waiter{want, std::move(reply),
+                                          std::make_unique<asio::steady_timer>(io)});
+    w.timer->expires_after(std::chrono::milliseconds(ms));
+    auto it = std::prev(waiters.end());
+    w.timer->async_wait([this, it](const boost::system::error_code& ec) {
+      if (ec) {
+        return;
+      }
+      it->reply({{"ok", false},
+                 {"role", std::string(toString(ha->state()))},
+                 {"error", fmt::format("still {} after the timeout, not {}", ha->state(),
+                                       it->role)}});
+      waiters.erase(it);
+    });
+  }
+
+  void wakeWaiters() {
+    const std::string now(toString(ha->state()));
+    for (auto it = waiters.begin(); it != waiters.end();) {
+      if (it->role == now) {
+        it->timer->cancel();
+        it->reply({{"ok", true}, {"role", now}});
+        it = waiters.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+
+  void reload(core::ControlReply reply) {
+    try {
+      auto fresh = loadDaemonConfig(config.file);
+      json applied = json::array();
+      json refused = json::array();
+      if (fresh.log.level != config.log.level) {
+        core::Log::setLevel(fresh.log.level);
+        config.log.level = fresh.log.level;
+        applied.push_back("log.level");
+      }
+      // Everything else shapes sockets, threads or the election: it needs a restart.
+      if (describe(fresh) != describe(config) || fresh.control.socket != config.control.socket) {
+        refused.push_back("cluster/control settings changed: restart the daemon (after "
+                          "'rmhactl failover' if it is active) to apply them");
+      }
+      reply({{"ok", refused.empty()}, {"applied", applied}, {"refused", refused},
+             {"error", refused.empty() ? "" : refused[0].get<std::string>()}});
+    } catch (const core::ConfigError& e) {
+      reply({{"ok", false}, {"error", std::string("the new configuration is refused; nothing "
+                                                  "changed:\n") + e.what()}});
+    }
+  }
+};
+
+Daemon::Daemon(DaemonConfig config) : impl_(std::make_unique<Impl>(std::move(config))) {}
+Daemon::~Daemon() = default;
+
+int Daemon::run(int readyFd) {
+  auto& d = *impl_;
+  core::Log::setLevel(d.config.log.level);
+  core::Log::setInstance(d.config.log.instance);
+  RMHA_LOG(Info, "core", "rmhad starting: {}", describe(d.config));
+  d.build();
+  raiseHaThread(d.config.cluster);
+  if (!d.start()) {
+    return 1;
+  }
+  if (readyFd >= 0) {
+    const char msg[] = "ready\n";
+    [[maybe_unused]] const auto n = ::write(readyFd, msg, sizeof msg - 1);
+    ::close(readyFd);
+  }
+  d.io.run();
+  RMHA_LOG(Info, "core", "rmhad stopped");
+  return 0;
+}
+
+} // namespace rmha::daemon

@@ -1,0 +1,89 @@
+#include "failover/daemon/daemon_config.h"
+
+#include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
+
+#include <fmt/format.h>
+
+namespace rmha::daemon {
+
+std::vector<std::string> localAddresses() {
+  std::vector<std::string> out;
+  ifaddrs* list = nullptr;
+  if (::getifaddrs(&list) != 0) {
+    return out;
+  }
+  for (auto* i = list; i; i = i->ifa_next) {
+    if (!i->ifa_addr) {
+      continue;
+    }
+    char buf[INET6_ADDRSTRLEN] = {};
+    if (i->ifa_addr->sa_family == AF_INET) {
+      inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(i->ifa_addr)->sin_addr, buf, sizeof buf);
+    } else if (i->ifa_addr->sa_family == AF_INET6) {
+      inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(i->ifa_addr)->sin6_addr, buf,
+                sizeof buf);
+    } else {
+      continue;
+    }
+    out.emplace_back(buf);
+  }
+  ::freeifaddrs(list);
+  return out;
+}
+
+namespace {
+
+DaemonConfig parseDocument(core::IniDocument doc, const std::vector<std::string>& localAddrs) {
+  core::ConfigIssues issues(doc.file());
+  DaemonConfig c;
+  c.file = doc.file();
+  c.cluster = core::parseClusterConfig(doc, issues, localAddrs);
+  c.control = core::parseControlConfig(doc, issues);
+  c.log = core::parseLogConfig(doc, issues);
+  std::map<std::string, std::vector<std::string>> known;
+  core::addCoreKnownKeys(known);
+  issues.append(doc.unknownKeys(known));
+  issues.throwIfAny();
+  if (c.log.instance.empty() && c.cluster.ha()) {
+    c.log.instance = fmt::format("[member {}]", c.cluster.localMember);
+  }
+  return c;
+}
+
+} // namespace
+
+DaemonConfig loadDaemonConfig(const std::string& path) {
+  return parseDocument(core::IniDocument::load(path), localAddresses());
+}
+
+DaemonConfig parseDaemonConfig(std::string_view text, const std::string& name,
+                               const std::vector<std::string>& localAddrs) {
+  return parseDocument(core::IniDocument::parse(text, name), localAddrs);
+}
+
+std::string describe(const DaemonConfig& c) {
+  const auto& k = c.cluster;
+  std::string out = fmt::format("ha-mode = {}", toString(k.haMode));
+  if (!k.ha()) {
+    return out;
+  }
+  out += fmt::format("; member {} of 2 ({} <-> {}); priority {}{}; traffic-steering = {}",
+                     k.localMember, k.member[static_cast<std::size_t>(k.localMember - 1)]->str(),
+                     k.member[static_cast<std::size_t>(k.peerMember() - 1)]->str(), k.priority,
+                     k.preempt ? " (preempt)" : "", toString(k.steering));
+  if (!k.virtualIp.empty()) {
+    out += fmt::format("; virtual-ip {}/{}{}", k.virtualIp, k.virtualIpPrefix,
+                       k.vipInterface.empty() ? "" : " on " + k.vipInterface);
+  }
+  out += fmt::format("; heartbeat {} ms, dead after {} ms", k.heartbeatInterval.count(),
+                     k.deadInterval.count());
+  if (k.altMember[0]) {
+    out += "; second heartbeat path";
+  }
+  return out;
+}
+
+} // namespace rmha::daemon

@@ -1,0 +1,29 @@
+#pragma once
+// Loading the whole daemon configuration: every section's parser runs, then every key no
+// parser took is refused as unknown. Throws core::ConfigError with all problems at once.
+#include <string>
+#include <vector>
+
+#include "core/config.h"
+
+namespace rmha::daemon {
+
+struct DaemonConfig {
+  std::string file;
+  core::ClusterConfig cluster;
+  core::ControlConfig control;
+  core::LogConfig log;
+};
+
+/// This host's IP addresses (for local-member = auto).
+std::vector<std::string> localAddresses();
+
+DaemonConfig loadDaemonConfig(const std::string& path);
+/// The same from text (tests): `localAddrs` stands in for the host's addresses.
+DaemonConfig parseDaemonConfig(std::string_view text, const std::string& name,
+                               const std::vector<std::string>& localAddrs);
+
+/// One line per setting that matters, for --check-config and the start-up log.
+std::string describe(const DaemonConfig& c);
+
+} // namespace rmha::daemon

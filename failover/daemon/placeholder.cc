@@ -1,1 +1,0 @@
-namespace rmha::failover::daemon { void placeholder() {} }

@@ -1,0 +1,291 @@
+// The HA engine's shell. Events are queued and fed one at a time, so a seam that answers
+// synchronously (steering that completes inside acquire()) never re-enters the machine.
+#include "failover/ha_service.h"
+
+#include "core/log.h"
+
+namespace rmha::failover {
+
+namespace {
+constexpr std::size_t kHistory = 64;
+
+HaEvent eventFor(PeerMsgKind k) {
+  switch (k) {
+  case PeerMsgKind::HandoverRequest: return HaEvent::PeerHandoverRequest;
+  case PeerMsgKind::HandoverReady: return HaEvent::PeerHandoverReady;
+  case PeerMsgKind::HandoverRefused: return HaEvent::PeerHandoverRefused;
+  case PeerMsgKind::HandoverCommit: return HaEvent::PeerHandoverCommit;
+  case PeerMsgKind::TakeoverRequest: return HaEvent::PeerTakeoverRequest;
+  default: return HaEvent::PeerHeartbeat;
+  }
+}
+} // namespace
+
+HaService::HaService(HaServiceOptions options, const core::TimeSource& time,
+                     core::TimerFactory& timers, PeerTransport* peer,
+                     core::TrafficSteering& steering, core::LinkMonitor& links,
+                     core::ServiceControl& service, const core::SessionStore& sessions)
+    : options_(std::move(options)), time_(time), peer_(peer), steering_(steering), links_(links),
+      service_(service), sessions_(sessions), machine_(options_.engine) {
+  heartbeatTimer_ = timers.createTimer([this] { onHeartbeatTimer(); });
+  deadlineTimer_ = timers.createTimer([this] { feed(HaEvent::Tick); });
+  commandTimer_ = timers.createTimer([this] {
+    if (pendingCommand_) {
+      RMHA_LOG(Error, "failover", "operator command had no outcome in time; answering it");
+      auto done = std::move(pendingCommand_);
+      pendingCommand_ = nullptr;
+      done(false, "no outcome in time; see the daemon's log");
+    }
+  });
+}
+
+void HaService::start() {
+  steering_.setEvents(*this);
+  steering_.clearStale();
+  EventInput in;
+  in.fit = links_.healthy();
+  in.detail = in.fit ? "monitored NICs up" : "a monitored NIC is down";
+  feed(HaEvent::Start, in);
+  if (peer_) {
+    onHeartbeatTimer();
+  }
+}
+
+void HaService::shutdown() {
+  feed(HaEvent::Shutdown);
+  heartbeatTimer_->disable();
+  deadlineTimer_->disable();
+}
+
+void HaService::command(HaEvent event, CommandDone done) {
+  if (pendingCommand_) {
+    done(false, "another operator command is in progress; try again when it has finished");
+    return;
+  }
+  pendingCommand_ = std::move(done);
+  // A safety net only: the machine answers every command itself, within its own deadlines.
+  commandTimer_->enable(options_.engine.handoverTimeout * 2 + options_.engine.deadInterval);
+  feed(event);
+}
+
+void HaService::feed(HaEvent event, const EventInput& input) {
+  queue_.push_back({event, input});
+  if (feeding_) {
+    return;
+  }
+  feeding_ = true;
+  while (!queue_.empty()) {
+    auto [e, in] = std::move(queue_.front());
+    queue_.pop_front();
+    const auto t = machine_.onEvent(e, in, time_.monotonicTime());
+    apply(t, e);
+  }
+  feeding_ = false;
+  armDeadline();
+}
+
+void HaService::apply(const Transition& t, HaEvent event) {
+  if (t.changed() || !t.reason.empty()) {
+    record(t, event);
+  }
+  heartbeatSent_ = false;
+  for (const auto& a : t.actions) {
+    applyAction(a);
+  }
+  // Every state change is announced at once, not at the next heartbeat.
+  if (t.changed() && !heartbeatSent_) {
+    sendToPeer(PeerMsgKind::Heartbeat, 0);
+  }
+}
+
+void HaService::applyAction(const Action& a) {
+  std::visit(
+      [this](const auto& act) {
+        using T = std::decay_t<decltype(act)>;
+        if constexpr (std::is_same_v<T, action::AcquireTraffic>) {
+          const auto gen = ++acquireGeneration_;
+          auto done = [this, gen](std::error_code ec) {
+            if (gen != acquireGeneration_) {
+              return; // released since: this answer is stale
+            }
+            EventInput in;
+            in.detail = ec ? ec.message() : "";
+            feed(ec ? HaEvent::SteeringFailed : HaEvent::SteeringAcquired, in);
+          };
+          if (act.peerReleased) {
+            steering_.acquireReleased(std::move(done));
+          } else {
+            steering_.acquire(std::move(done));
+          }
+        } else if constexpr (std::is_same_v<T, action::ReleaseTraffic>) {
+          ++acquireGeneration_;
+          steering_.release();
+        } else if constexpr (std::is_same_v<T, action::ReassertTraffic>) {
+          ++reasserts_;
+          steering_.reassert();
+        } else if constexpr (std::is_same_v<T, action::StartServing>) {
+          serving_ = true;
+          service_.startServing();
+        } else if constexpr (std::is_same_v<T, action::StopServing>) {
+          serving_ = false;
+          service_.stopServing();
+        } else if constexpr (std::is_same_v<T, action::SendToPeer>) {
+          sendToPeer(act.kind, act.handoverId);
+        } else if constexpr (std::is_same_v<T, action::CompleteCommand>) {
+          commandTimer_->disable();
+          if (pendingCommand_) {
+            auto done = std::move(pendingCommand_);
+            pendingCommand_ = nullptr;
+            done(act.ok, act.message);
+          }
+        }
+      },
+      a);
+}
+
+void HaService::sendToPeer(PeerMsgKind kind, std::uint32_t handoverId) {
+  if (!peer_) {
+    return;
+  }
+  if (kind == PeerMsgKind::Heartbeat) {
+    heartbeatSent_ = true;
+  }
+  PeerMessage m;
+  m.kind = kind;
+  m.state = machine_.state();
+  m.priority = static_cast<std::uint8_t>(options_.engine.priority);
+  m.flags = static_cast<std::uint8_t>((machine_.fit() ? kFlagFit : 0) |
+                                      (machine_.yielding() ? kFlagYielding : 0) |
+                                      (m.state == HaState::Maintenance ? kFlagMaintenance : 0));
+  m.handoverId = handoverId;
+  m.sessions = sessions_.sessionCount();
+  peer_->send(m);
+}
+
+void HaService::onHeartbeatTimer() {
+  if (machine_.state() == HaState::Terminated) {
+    return;
+  }
+  sendToPeer(PeerMsgKind::Heartbeat, 0);
+  heartbeatTimer_->enable(options_.heartbeatInterval);
+}
+
+void HaService::armDeadline() {
+  const auto next = machine_.nextDeadline();
+  if (!next || machine_.state() == HaState::Terminated) {
+    deadlineTimer_->disable();
+    return;
+  }
+  const auto now = time_.monotonicTime();
+  deadlineTimer_->enable(*next > now ? *next - now : core::Duration::zero());
+}
+
+void HaService::record(const Transition& t, HaEvent event) {
+  TransitionRecord r{core::toEpochMicros(time_.systemTime()), t.from, t.to,
+                     std::string(toString(event)), t.reason};
+  if (t.changed()) {
+    ++transitions_;
+    RMHA_LOG(Info, "failover", "HA_STATE_TRANSITION {} -> {} on {}: {}", t.from, t.to, event,
+             t.reason);
+    history_.push_back(r);
+    if (history_.size() > kHistory) {
+      history_.pop_front();
+    }
+  } else {
+    RMHA_LOG(Info, "failover", "HA_DECISION in {} on {}: {}", t.from, event, t.reason);
+  }
+  if (observer_) {
+    observer_(r);
+  }
+}
+
+void HaService::onPeerMessage(const PeerMessage& m, int path) {
+  lastPath_ = path;
+  lastPeerSessions_ = m.sessions;
+  EventInput in;
+  in.peer.member = m.member;
+  in.peer.state = m.state;
+  in.peer.priority = m.priority;
+  in.peer.fit = (m.flags & kFlagFit) != 0;
+  in.peer.yielding = (m.flags & kFlagYielding) != 0;
+  in.peer.handoverId = m.handoverId;
+  if (m.kind == PeerMsgKind::HandoverRefused) {
+    in.detail = fmt::format("the peer is {}{}", m.state, in.peer.fit ? "" : " and unfit");
+  }
+  feed(eventFor(m.kind), in);
+}
+
+void HaService::onPeerChannel(bool up) {
+  channelUp_ = up;
+  if (!up) {
+    feed(HaEvent::PeerChannelDown);
+  }
+}
+
+void HaService::onLinkHealth(bool healthy, const std::string& reason) {
+  linkReason_ = reason;
+  EventInput in;
+  in.detail = reason;
+  feed(healthy ? HaEvent::LinkUp : HaEvent::LinkDown, in);
+}
+
+void HaService::onBondActiveSlaveChanged(const std::string& bond, const std::string& slave) {
+  RMHA_LOG(Info, "failover", "bond {} active slave is now {}", bond, slave);
+  if (ownsTraffic(machine_.state())) {
+    ++reasserts_;
+    steering_.reassert();
+  }
+}
+
+void HaService::onTrafficConflict(const std::string& otherMac) {
+  EventInput in;
+  in.detail = "MAC " + otherMac;
+  feed(HaEvent::TrafficConflict, in);
+}
+
+nlohmann::json HaService::status() const {
+  using nlohmann::json;
+  const auto now = time_.monotonicTime();
+  const auto& s = options_.engine;
+  json j;
+  j["node"] = {{"member", s.localMember}, {"priority", s.priority}, {"mode", options_.modeName},
+               {"preempt", s.preempt}};
+  j["role"] = std::string(toString(machine_.state()));
+  j["fit"] = machine_.fit();
+  j["fit_reason"] = linkReason_;
+  j["serving"] = serving_;
+  j["sessions"] = sessions_.sessionCount();
+  j["steering"] = steering_.describe();
+  json transitions = json::array();
+  for (const auto& r : history_) {
+    transitions.push_back({{"time_us", r.timeUs}, {"from", std::string(toString(r.from))},
+                           {"to", std::string(toString(r.to))}, {"event", r.event},
+                           {"reason", r.reason}});
+  }
+  j["last_transition"] = transitions.empty() ? json(nullptr) : transitions.back();
+  j["transitions"] = transitions;
+  const auto& p = machine_.peer();
+  json peer = {{"known", machine_.peerKnown()}, {"channel", channelUp_ ? "up" : "down"}};
+  if (machine_.peerKnown()) {
+    peer["member"] = p.member;
+    peer["role"] = std::string(toString(p.state));
+    peer["priority"] = p.priority;
+    peer["fit"] = p.fit;
+    peer["alive"] = machine_.peerAlive(now);
+    peer["last_heard_ms"] = core::toMillis(now - machine_.peerLastHeard());
+    peer["last_path"] = lastPath_;
+    peer["sessions"] = lastPeerSessions_;
+  }
+  j["peer"] = peer;
+  json nics = json::array();
+  for (const auto& n : links_.nics()) {
+    nics.push_back({{"selector", n.selector}, {"name", n.name}, {"mac", n.mac},
+                    {"admin_up", n.adminUp}, {"lower_up", n.lowerUp}, {"healthy", n.healthy},
+                    {"bond_active_slave", n.bondActiveSlave}});
+  }
+  j["nics"] = nics;
+  j["counters"] = {{"transitions", transitions_}, {"reasserts", reasserts_}};
+  return j;
+}
+
+} // namespace rmha::failover

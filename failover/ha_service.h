@@ -1,0 +1,103 @@
+#pragma once
+// The HA engine's shell: feeds events to the pure state machine, applies its actions through
+// the seams in the order it returns them, keeps the timers (heartbeats, deadlines) and the
+// record an operator reads. Everything here runs on the HA thread.
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "core/ports.h"
+#include "core/timer.h"
+#include "failover/ha_state_machine.h"
+#include "failover/peer_link.h"
+
+namespace rmha::failover {
+
+struct HaServiceOptions {
+  EngineSettings engine;
+  core::Duration heartbeatInterval = core::Millis{10};
+  std::string modeName;       ///< for status: none / active-standby / active-active
+};
+
+/// One logged transition, kept for status and timelines.
+struct TransitionRecord {
+  std::int64_t timeUs = 0;    ///< wall clock, µs since the epoch
+  HaState from = HaState::Init;
+  HaState to = HaState::Init;
+  std::string event;
+  std::string reason;
+};
+
+using CommandDone = std::function<void(bool ok, const std::string& message)>;
+
+class HaService final : public PeerEvents, public core::LinkEvents, public core::SteeringEvents {
+public:
+  HaService(HaServiceOptions options, const core::TimeSource& time, core::TimerFactory& timers,
+            PeerTransport* peer, core::TrafficSteering& steering, core::LinkMonitor& links,
+            core::ServiceControl& service, const core::SessionStore& sessions);
+
+  /// Starts the engine: clears stale traffic, feeds Start, begins heartbeats.
+  void start();
+  /// Releases what we own, tells the peer, stops the timers.
+  void shutdown();
+  /// An operator command (OperatorFailover, OperatorTakeover, MaintenanceOn/Off). `done`
+  /// runs once, possibly later (a handover waits for the peer). One command at a time.
+  void command(HaEvent event, CommandDone done);
+
+  HaState state() const { return machine_.state(); }
+  /// Called after every transition (for waiters on the control socket).
+  void setTransitionObserver(std::function<void(const TransitionRecord&)> observer) {
+    observer_ = std::move(observer);
+  }
+  nlohmann::json status() const;
+  const std::deque<TransitionRecord>& history() const { return history_; }
+
+  // PeerEvents
+  void onPeerMessage(const PeerMessage& m, int path) override;
+  void onPeerChannel(bool up) override;
+  // LinkEvents
+  void onLinkHealth(bool healthy, const std::string& reason) override;
+  void onBondActiveSlaveChanged(const std::string& bond, const std::string& slave) override;
+  // SteeringEvents
+  void onTrafficConflict(const std::string& otherMac) override;
+
+private:
+  void feed(HaEvent event, const EventInput& input = {});
+  void apply(const Transition& t, HaEvent event);
+  void applyAction(const Action& a);
+  void sendToPeer(PeerMsgKind kind, std::uint32_t handoverId);
+  void onHeartbeatTimer();
+  void armDeadline();
+  void record(const Transition& t, HaEvent event);
+
+  HaServiceOptions options_;
+  const core::TimeSource& time_;
+  PeerTransport* peer_;
+  core::TrafficSteering& steering_;
+  core::LinkMonitor& links_;
+  core::ServiceControl& service_;
+  const core::SessionStore& sessions_;
+  HaStateMachine machine_;
+  core::TimerPtr heartbeatTimer_;
+  core::TimerPtr deadlineTimer_;
+  core::TimerPtr commandTimer_;
+  std::deque<std::pair<HaEvent, EventInput>> queue_;
+  bool feeding_ = false;
+  bool heartbeatSent_ = false;
+  std::uint64_t lastPeerSessions_ = 0;
+  CommandDone pendingCommand_;
+  std::uint64_t acquireGeneration_ = 0;
+  bool serving_ = false;
+  bool channelUp_ = false;
+  int lastPath_ = -1;
+  std::uint64_t transitions_ = 0;
+  std::uint64_t reasserts_ = 0;
+  std::deque<TransitionRecord> history_;
+  std::function<void(const TransitionRecord&)> observer_;
+  std::string linkReason_;
+};
+
+} // namespace rmha::failover

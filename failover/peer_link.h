@@ -1,0 +1,82 @@
+#pragma once
+// The peer link: authenticated UDP heartbeats on every configured path, and one TCP channel
+// between the pair whose closing tells at once that the peer's process died (the replication
+// stream rides on it later). Runs on the HA thread's io_context.
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <system_error>
+
+#include "core/config.h"
+#include "core/time_source.h"
+#include "failover/peer_protocol.h"
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace rmha::failover {
+
+struct PeerLinkOptions {
+  int localMember = 1;
+  core::HostPort local;                 ///< UDP + TCP bind (member.N of this node)
+  core::HostPort peer;                  ///< the other member
+  std::optional<core::HostPort> localAlt;  ///< second heartbeat path, if configured
+  std::optional<core::HostPort> peerAlt;
+  std::string key;                      ///< HMAC-SHA256 shared key
+  core::Duration restartGrace = core::Millis{60}; ///< see ReplayGuard
+  core::Duration reconnectInterval = core::Millis{50};
+  core::Duration helloTimeout = core::Millis{1000};
+};
+
+class PeerEvents {
+public:
+  virtual ~PeerEvents() = default;
+  /// An authenticated, fresh message from the peer; `path` 0 = member link, 1 = alt link,
+  /// 2 = TCP channel.
+  virtual void onPeerMessage(const PeerMessage& m, int path) = 0;
+  /// The TCP channel came up (authenticated both ways) or went down.
+  virtual void onPeerChannel(bool up) = 0;
+};
+
+/// What the HA shell needs from a peer link (a fake in unit tests).
+class PeerTransport {
+public:
+  virtual ~PeerTransport() = default;
+  /// Sends on every path; fills in member, epoch and sequence number.
+  virtual void send(PeerMessage m) = 0;
+  virtual bool channelUp() const = 0;
+};
+
+struct PeerLinkCounters {
+  std::uint64_t sent = 0;
+  std::uint64_t sendErrors = 0;
+  std::uint64_t received = 0;
+  std::array<std::uint64_t, kPeerDropCount> dropped{};
+  std::uint64_t channelUps = 0;
+  std::uint64_t channelDowns = 0;
+};
+
+class PeerLink final : public PeerTransport {
+public:
+  PeerLink(boost::asio::io_context& io, PeerLinkOptions options, const core::TimeSource& time);
+  ~PeerLink() override;
+  PeerLink(const PeerLink&) = delete;
+  PeerLink& operator=(const PeerLink&) = delete;
+
+  /// Binds the sockets and starts delivering to `events`; an error names the address that
+  /// failed in `what`.
+  std::error_code start(PeerEvents& events, std::string& what);
+  void stop();
+  void send(PeerMessage m) override;
+  bool channelUp() const override;
+  const PeerLinkCounters& counters() const;
+
+private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+} // namespace rmha::failover
