@@ -291,7 +291,8 @@ int lineOf(IniDocument& doc, const char* key) {
 void checkHaMode(IniDocument& doc, const ClusterConfig& c, ConfigIssues& issues) {
   const auto mode = toString(c.haMode);
   for (int i = 0; i < 2; ++i) {
-    if (!c.member[static_cast<std::size_t>(i)]) {
+    if (!c.member[static_cast<std::size_t>(i)] &&
+        !doc.take(kSection, fmt::format("member.{}", i + 1))) {
       issues.add(lineOf(doc, "ha-mode"),
                  fmt::format("ha-mode = {} needs member.{}; write member.{} = <ip>[:port] (the "
                              "port defaults to {})",

@@ -68,7 +68,28 @@ struct IniBuilder {
     std::memcpy(str, self->text.data() + self->pos, len);
     str[len] = '\0';
     self->pos = end;
+    self->noteSectionHeader(std::string_view(str, len));
     return str;
+  }
+
+  // inih does not report a section header by itself: remember where each one starts.
+  void noteSectionHeader(std::string_view l) {
+    const auto first = l.find_first_not_of(" \t");
+    if (first == std::string_view::npos || l[first] != '[') {
+      return;
+    }
+    const auto close = l.find(']', first);
+    if (close == std::string_view::npos) {
+      return;
+    }
+    auto name = l.substr(first + 1, close - first - 1);
+    while (!name.empty() && (name.front() == ' ' || name.front() == '\t')) {
+      name.remove_prefix(1);
+    }
+    while (!name.empty() && (name.back() == ' ' || name.back() == '\t')) {
+      name.remove_suffix(1);
+    }
+    doc.sectionLines_.try_emplace(std::string(name), line);
   }
 
   static int handler(void* user, const char* section, const char* name, const char* value) {
