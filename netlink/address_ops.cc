@@ -1,9 +1,11 @@
 #include "netlink/address_ops.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include <netlink/errno.h>
 #include <netlink/route/addr.h>
+#include <netlink/route/neighbour.h>
 
 #include "netlink/nl_error.h"
 #include "netlink/nl_ptr.h"
@@ -94,6 +96,36 @@ bool AddressOps::present(int ifindex, const Ipv4Address& ip) {
     found = rtnl_addr_get_ifindex(a) == ifindex && rtnl_addr_get_family(a) == AF_INET && local &&
             nl_addr_get_len(local) == ip.size() &&
             std::memcmp(nl_addr_get_binary_addr(local), ip.data(), ip.size()) == 0;
+  }
+  return found;
+}
+
+std::vector<NeighbourEntry> AddressOps::neighbours(const std::vector<Ipv4Address>& ips) {
+  std::vector<NeighbourEntry> found;
+  if (!sock_ || ips.empty()) {
+    return found;
+  }
+  nl_cache* raw = nullptr;
+  if (rtnl_neigh_alloc_cache(sock_.get(), &raw) < 0) {
+    return found;
+  }
+  NlCachePtr cache(raw);
+  for (nl_object* o = nl_cache_get_first(cache.get()); o; o = nl_cache_get_next(o)) {
+    auto* n = reinterpret_cast<rtnl_neigh*>(o);
+    nl_addr* dst = rtnl_neigh_get_dst(n);        // borrowed
+    nl_addr* lladdr = rtnl_neigh_get_lladdr(n);  // borrowed
+    if (rtnl_neigh_get_family(n) != AF_INET || !dst || !lladdr ||
+        nl_addr_get_len(dst) != sizeof(Ipv4Address) ||
+        nl_addr_get_len(lladdr) != sizeof(MacAddress) ||
+        (rtnl_neigh_get_state(n) & (NUD_INCOMPLETE | NUD_FAILED)) != 0) {
+      continue;
+    }
+    NeighbourEntry e;
+    std::memcpy(e.ip.data(), nl_addr_get_binary_addr(dst), e.ip.size());
+    std::memcpy(e.mac.data(), nl_addr_get_binary_addr(lladdr), e.mac.size());
+    if (std::find(ips.begin(), ips.end(), e.ip) != ips.end()) {
+      found.push_back(e);
+    }
   }
   return found;
 }

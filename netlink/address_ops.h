@@ -2,10 +2,10 @@
 // IPv4 address add / renew / remove over rtnetlink (libnl-route). Each call is one request and
 // its acknowledgement: the kernel handles the request inside sendmsg(), so the ack is already
 // queued when the call waits for it; nothing here waits on the network.
+#include <memory>
 #include <string>
 #include <system_error>
-
-#include <memory>
+#include <vector>
 
 #include "netlink/garp_frame.h"
 
@@ -13,6 +13,12 @@ struct nl_sock;
 struct rtnl_addr;
 
 namespace rmha::netlink {
+
+/// A neighbour table entry: this IPv4 address is reached at this MAC.
+struct NeighbourEntry {
+  Ipv4Address ip{};
+  MacAddress mac{};
+};
 
 class AddressOps {
 public:
@@ -28,6 +34,10 @@ public:
   std::error_code remove(int ifindex, const Ipv4Address& ip, unsigned prefix);
   /// True when `ip` is configured on `ifindex` (a fresh dump of the addresses).
   bool present(int ifindex, const Ipv4Address& ip);
+  /// The link-layer addresses the kernel's neighbour table holds for `ips`, on any interface
+  /// (one RTM_GETNEIGH dump). Entries without a link-layer address (INCOMPLETE, FAILED) are
+  /// left out; an address may appear once per interface.
+  std::vector<NeighbourEntry> neighbours(const std::vector<Ipv4Address>& ips);
 
 private:
   // Declared here without libnl's headers, so that users of the public headers need none.

@@ -46,6 +46,9 @@ public:
   bool present(int ifindex, const Ipv4Address& ip) override {
     return addresses_.present(ifindex, ip);
   }
+  std::vector<NeighbourEntry> neighbours(const std::vector<Ipv4Address>& ips) override {
+    return addresses_.neighbours(ips);
+  }
   std::error_code sendFrame(const std::uint8_t* data, std::size_t len) override {
     return channel_.sendFrame(data, len);
   }

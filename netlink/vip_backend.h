@@ -7,9 +7,11 @@
 #include <memory>
 #include <string>
 #include <system_error>
+#include <vector>
 
 #include <boost/asio/io_context.hpp>
 
+#include "netlink/address_ops.h"
 #include "netlink/garp_frame.h"
 #include "netlink/pcap_channel.h"
 
@@ -32,6 +34,8 @@ public:
   virtual std::error_code remove(int ifindex, const Ipv4Address& ip, unsigned prefix) = 0;
   /// True when the address is on the interface.
   virtual bool present(int ifindex, const Ipv4Address& ip) = 0;
+  /// The kernel neighbour table's MACs for `ips` (any interface); unresolved ones are left out.
+  virtual std::vector<NeighbourEntry> neighbours(const std::vector<Ipv4Address>& ips) = 0;
 };
 using VipBackendPtr = std::unique_ptr<VipBackend>;
 

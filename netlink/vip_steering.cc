@@ -69,6 +69,9 @@ std::string validate(const VipOptions& o) {
     return "durations must not be negative";
   }
   if (o.garpRefresh > 0ms && o.garpRefresh < 100ms) return "gratuitous ARP refresh must be 0 or >= 100 ms";
+  for (const auto& peer : o.peerAddresses) {
+    if (!parseIpv4(peer)) return fmt::format("peer address '{}' is not an IPv4 address", peer);
+  }
   return {};
 }
 
@@ -90,6 +93,9 @@ VipSteering::VipSteering(boost::asio::io_context& io, VipOptions options, core::
   if (invalid_.empty()) {
     vip_ = *parseIpv4(options_.address);
     lifetimeSeconds_ = toLifetimeSeconds(options_.lifetime);
+    for (const auto& peer : options_.peerAddresses) {
+      peers_.push_back(*parseIpv4(peer));
+    }
     if (options_.renewInterval <= core::Duration::zero()) {
       options_.renewInterval = options_.lifetime / 3;
     }
@@ -135,6 +141,8 @@ void VipSteering::acquire(core::SteeringDone done, bool probe) {
   }
   pending_ = std::move(done);
   conflictMac_.clear();
+  peersResolved_ = false;
+  peerLogged_ = false;
   if (probe && options_.probeWait > core::Duration::zero()) {
     state_ = State::Probing;
     const auto frame = arpProbe(mac_, vip_);
@@ -285,6 +293,9 @@ void VipSteering::onFrame(const std::uint8_t* data, std::size_t len) {
     // An answer, an announcement, or another station probing for the same address at once.
     const bool probing = arp->senderIp == Ipv4Address{} && arp->targetIp == vip_ &&
                          arp->op == kArpRequest;
+    if (claimsVip && isPeerLeftover(arp->senderMac)) {
+      return;  // keep listening: a third station may answer too
+    }
     if (claimsVip || probing) {
       probeTimer_->disable();
       state_ = State::Idle;
@@ -295,6 +306,36 @@ void VipSteering::onFrame(const std::uint8_t* data, std::size_t len) {
   } else if (state_ == State::Owned && claimsVip) {
     reportConflict(arp->senderMac);
   }
+}
+
+bool VipSteering::isPeerLeftover(const MacAddress& mac) {
+  if (peers_.empty()) {
+    return false;
+  }
+  // Read the neighbour table once per acquire, and only when someone answers: a probe nobody
+  // answers costs nothing more. The heartbeats to the peer keep its entries resolved.
+  if (!peersResolved_ && !peerOf(mac)) {
+    peersResolved_ = true;
+    for (const auto& entry : backend_->neighbours(peers_)) {
+      peerMacs_[entry.ip] = entry.mac;
+    }
+  }
+  const auto* peer = peerOf(mac);
+  if (peer && !peerLogged_) {
+    peerLogged_ = true;
+    RMHA_LOG(Info, "garp", "{}: probe answered by the peer {} ({}): its leftover VIP, claiming anyway",
+             describe(), toString(*peer), toString(mac));
+  }
+  return peer != nullptr;
+}
+
+const Ipv4Address* VipSteering::peerOf(const MacAddress& mac) const {
+  for (const auto& [ip, known] : peerMacs_) {
+    if (known == mac) {
+      return &ip;
+    }
+  }
+  return nullptr;
 }
 
 void VipSteering::reportConflict(const MacAddress& mac) {

@@ -4,8 +4,10 @@
 // gratuitous ARP through libpcap; while owned, ARP about the VIP from another MAC is reported
 // as a conflict. Everything runs on the owner's io_context; nothing blocks it.
 #include <cstdint>
+#include <map>
 #include <string>
 #include <system_error>
+#include <vector>
 
 #include <boost/asio/io_context.hpp>
 
@@ -45,6 +47,12 @@ struct VipOptions {
   GarpForm garpForm = GarpForm::Both;
   /// Conflicts from the same MAC are reported at most once per this interval.
   core::Duration conflictHoldOff = core::Millis(1000);
+  /// The peer's IPv4 addresses (member and alt-member). A probe answered from one of their
+  /// MACs (as the kernel neighbour table knows them) is the peer's leftover VIP — a dead or
+  /// frozen daemon whose kernel still holds the address until its lifetime runs out — and
+  /// does not stop the claim: heartbeats, the conflict watch and the VIP's self-expiry deal
+  /// with the peer. The probe stays what it is for: catching a third station.
+  std::vector<std::string> peerAddresses;
 };
 
 /// Checks ranges; the message says what is wrong ("" when fine).
@@ -66,6 +74,8 @@ public:
   /// The same, choosing the probe for this acquire only (for example: skip it when the peer
   /// has just said it released the VIP, to save the probe wait).
   void acquire(core::SteeringDone done, bool probe);
+  /// The peer let go of the VIP (or its process is gone): claim without probing.
+  void acquireReleased(core::SteeringDone done) override { acquire(std::move(done), false); }
   /// Stops announcements, renewal and conflict reports, removes the address (best effort).
   void release() override;
   /// Sends a gratuitous ARP burst again if we own the VIP.
@@ -90,6 +100,8 @@ private:
   void renew();
   void onFrame(const std::uint8_t* data, std::size_t len);
   void reportConflict(const MacAddress& mac);
+  bool isPeerLeftover(const MacAddress& mac);
+  const Ipv4Address* peerOf(const MacAddress& mac) const;
 
   boost::asio::io_context& io_;
   VipOptions options_;
@@ -112,6 +124,12 @@ private:
   unsigned burstLeft_ = 0;
   MacAddress lastConflict_{};
   std::string conflictMac_;
+  std::vector<Ipv4Address> peers_;
+  /// The peer addresses' MACs, as last read from the neighbour table (kept across acquires:
+  /// an entry that has since gone FAILED still names the peer).
+  std::map<Ipv4Address, MacAddress> peerMacs_;
+  bool peersResolved_ = false;  ///< neighbour table read during this acquire
+  bool peerLogged_ = false;     ///< "peer's leftover" logged during this acquire
 };
 
 } // namespace rmha::netlink

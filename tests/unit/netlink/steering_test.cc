@@ -58,6 +58,11 @@ TEST(VipOptions, RangesAreChecked) {
   o = good();
   o.garpRefresh = 10ms;
   EXPECT_NE(validate(o), "");
+  o = good();
+  o.peerAddresses = {"192.0.2.12", "peer"};
+  EXPECT_NE(validate(o), "");
+  o.peerAddresses = {"192.0.2.12", "198.51.100.12"};
+  EXPECT_EQ(validate(o), "");
 }
 
 TEST(VipSteering, BadOptionsFailAcquireWithoutTouchingTheSystem) {

@@ -2,6 +2,7 @@
 // renew, conflicts, release. The real backend is exercised by the integration tests.
 #include "netlink/vip_steering.h"
 
+#include <algorithm>
 #include <map>
 
 #include <boost/asio/io_context.hpp>
@@ -45,6 +46,16 @@ struct FakeBackend final : VipBackend {
     return {};
   }
   bool present(int, const Ipv4Address&) override { return present_; }
+  std::vector<NeighbourEntry> neighbours(const std::vector<Ipv4Address>& ips) override {
+    ++neighbourReads;
+    std::vector<NeighbourEntry> found;
+    for (const auto& e : neighbourTable) {
+      if (std::find(ips.begin(), ips.end(), e.ip) != ips.end()) {
+        found.push_back(e);
+      }
+    }
+    return found;
+  }
   std::error_code sendFrame(const std::uint8_t* data, std::size_t len) override {
     sent.push_back(*parseArpFrame(data, len));
     return {};
@@ -58,7 +69,8 @@ struct FakeBackend final : VipBackend {
     return n;
   }
 
-  int opens = 0, adds = 0, removes = 0;
+  int opens = 0, adds = 0, removes = 0, neighbourReads = 0;
+  std::vector<NeighbourEntry> neighbourTable;
   unsigned lastPrefix = 0, lastLifetime = 0;
   bool present_ = false;
   std::error_code openError, addError;
@@ -80,6 +92,7 @@ protected:
     steering = std::make_unique<VipSteering>(io, std::move(o), clock, std::move(b));
     steering->setEvents(conflicts);
   }
+public:
   static VipOptions options() {
     VipOptions o;
     o.address = "192.0.2.10";
@@ -87,6 +100,8 @@ protected:
     o.interfaceName = "eth0";
     return o;  // defaults: probe 2 ms, 3 x both forms 1 ms apart, repeat after 1 s, 3 s life
   }
+
+protected:
   void acquire(std::optional<bool> probe = std::nullopt) {
     auto cb = [this](std::error_code ec) { results.push_back(ec); };
     probe ? steering->acquire(cb, *probe) : steering->acquire(cb);
@@ -308,6 +323,108 @@ TEST_F(VipSteeringTest, GarpCountZeroAnnouncesNothing) {
   clock.advance(5s);
   EXPECT_EQ(garps(), 0u);
   EXPECT_TRUE(steering->owned());
+}
+
+// The peer's kernel still answers for the VIP after its daemon died (the address has not
+// expired yet): that answer must not stop the takeover; a third station's must.
+const Ipv4Address kPeerIp{192, 0, 2, 12};
+const Ipv4Address kPeerAltIp{198, 51, 100, 12};
+
+VipOptions withPeer() {
+  auto o = VipSteeringTest::options();
+  o.peerAddresses = {"192.0.2.12", "198.51.100.12"};
+  return o;
+}
+
+TEST_F(VipSteeringTest, ProbeAnsweredByThePeersMacClaimsAnyway) {
+  make(withPeer());
+  backend->neighbourTable = {{Ipv4Address{192, 0, 2, 1}, kThirdMac}, {kPeerIp, kOtherMac}};
+  acquire();
+  EXPECT_EQ(backend->neighbourReads, 0);  // nobody answered yet: the table is not read
+  backend->deliver(buildArp(kArpReply, kOurMac, kOtherMac, kVip, kOurMac, Ipv4Address{}));
+  backend->deliver(garpRequest(kOtherMac, kVip));  // its announcement too
+  drain();
+  EXPECT_TRUE(results.empty());
+  EXPECT_EQ(backend->neighbourReads, 1);  // once per acquire
+  clock.advance(2ms);  // the probe wait runs to its end, then the claim
+  drain();
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_FALSE(results[0]);
+  EXPECT_TRUE(steering->owned());
+  EXPECT_EQ(backend->adds, 1);
+  EXPECT_EQ(steering->conflictMac(), "");
+}
+
+TEST_F(VipSteeringTest, PeersAltAddressCountsToo) {
+  make(withPeer());
+  backend->neighbourTable = {{kPeerAltIp, kOtherMac}};
+  acquire();
+  backend->deliver(buildArp(kArpReply, kOurMac, kOtherMac, kVip, kOurMac, Ipv4Address{}));
+  clock.advance(2ms);
+  drain();
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_FALSE(results[0]);
+}
+
+TEST_F(VipSteeringTest, AThirdStationIsAConflictEvenWhenThePeerAnsweredFirst) {
+  make(withPeer());
+  backend->neighbourTable = {{kPeerIp, kOtherMac}, {Ipv4Address{192, 0, 2, 1}, kThirdMac}};
+  acquire();
+  backend->deliver(buildArp(kArpReply, kOurMac, kOtherMac, kVip, kOurMac, Ipv4Address{}));
+  backend->deliver(buildArp(kArpReply, kOurMac, kThirdMac, kVip, kOurMac, Ipv4Address{}));
+  drain();
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_EQ(results[0], make_error_code(SteeringError::AddressConflict));
+  EXPECT_EQ(steering->conflictMac(), "00:00:5e:00:53:03");
+  EXPECT_EQ(backend->adds, 0);
+}
+
+TEST_F(VipSteeringTest, PeerWithoutNeighbourEntryIsTreatedAsAnyStation) {
+  make(withPeer());
+  acquire();  // the neighbour table knows neither peer address
+  backend->deliver(buildArp(kArpReply, kOurMac, kOtherMac, kVip, kOurMac, Ipv4Address{}));
+  drain();
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_EQ(results[0], make_error_code(SteeringError::AddressConflict));
+}
+
+TEST_F(VipSteeringTest, WithoutPeerAddressesTheNeighbourTableIsNeverRead) {
+  make(options());
+  backend->neighbourTable = {{kPeerIp, kOtherMac}};
+  acquire();
+  backend->deliver(buildArp(kArpReply, kOurMac, kOtherMac, kVip, kOurMac, Ipv4Address{}));
+  drain();
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_EQ(results[0], make_error_code(SteeringError::AddressConflict));
+  EXPECT_EQ(backend->neighbourReads, 0);
+}
+
+TEST_F(VipSteeringTest, PeersMacIsRememberedAcrossAcquires) {
+  make(withPeer());
+  backend->neighbourTable = {{kPeerIp, kOtherMac}};
+  acquire();
+  backend->deliver(buildArp(kArpReply, kOurMac, kOtherMac, kVip, kOurMac, Ipv4Address{}));
+  clock.advance(2ms);
+  steering->release();
+  backend->neighbourTable.clear();  // the entry went FAILED meanwhile
+  acquire();
+  backend->deliver(buildArp(kArpReply, kOurMac, kOtherMac, kVip, kOurMac, Ipv4Address{}));
+  clock.advance(2ms);
+  drain();
+  ASSERT_EQ(results.size(), 2u);
+  EXPECT_FALSE(results[1]);
+  EXPECT_TRUE(steering->owned());
+}
+
+TEST_F(VipSteeringTest, ThePeersSimultaneousProbeIsStillAConflict) {
+  // Not a leftover: the peer is alive and claiming too. Both back off; the engine decides.
+  make(withPeer());
+  backend->neighbourTable = {{kPeerIp, kOtherMac}};
+  acquire();
+  backend->deliver(arpProbe(kOtherMac, kVip));
+  drain();
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_EQ(results[0], make_error_code(SteeringError::AddressConflict));
 }
 
 } // namespace
