@@ -15,14 +15,17 @@
 #include <cstring>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include <list>
+#include <thread>
 
 #include "core/asio_timer.h"
 #include "core/control_server.h"
 #include "core/log.h"
+#include "core/sip/sip_service.h"
 #include "failover/ha_service.h"
 #include "failover/peer_link.h"
 #include "netlink/link_monitor.h"
@@ -146,7 +149,14 @@ struct Daemon::Impl {
   core::RealTimeSource time;
   core::AsioTimerFactory timers;
   asio::signal_set signals;
-  IdleService service;
+  IdleService idle;
+  // The resource manager runs on its own thread and io_context, at normal priority.
+  asio::io_context sipIo;
+  core::AsioTimerFactory sipTimers{sipIo.get_executor()};
+  std::unique_ptr<core::sip::SipService> sip;
+  std::thread sipThread;
+  core::ServiceControl* service = &idle;
+  core::SessionStore* sessions = &idle;
   std::unique_ptr<core::TrafficSteering> steering;
   std::unique_ptr<netlink::NetlinkLinkMonitor> links;
   std::unique_ptr<failover::PeerLink> peer;
@@ -173,8 +183,13 @@ struct Daemon::Impl {
     if (c.ha()) {
       peer = std::make_unique<failover::PeerLink>(io, peerOptions(c), time);
     }
+    if (config.sip) {
+      sip = std::make_unique<core::sip::SipService>(sipIo, *config.sip, time, sipTimers);
+      service = sip.get();
+      sessions = sip.get();
+    }
     ha = std::make_unique<failover::HaService>(ho, time, timers, peer.get(), *steering, *links,
-                                               service, service);
+                                               *service, *sessions);
     ha->setTransitionObserver([this](const failover::TransitionRecord&) { wakeWaiters(); });
     control = std::make_unique<core::ControlServer>(
         io, config.control.socket,
@@ -183,6 +198,16 @@ struct Daemon::Impl {
 
   bool start() {
     std::string what;
+    if (sip) {
+      if (auto ec = sip->start()) {
+        RMHA_LOG(Error, "sip", "cannot start the resource manager: {}", ec.message());
+        return false;
+      }
+      sipThread = std::thread([this] {
+        auto guard = asio::make_work_guard(sipIo);
+        sipIo.run();
+      });
+    }
     if (auto ec = links->start(*ha)) {
       RMHA_LOG(Error, "core", "cannot start the NIC watchdog: {}", ec.message());
       return false;
@@ -229,6 +254,10 @@ struct Daemon::Impl {
     }
     links->stop();
     control->stop();
+    if (sip) {
+      sip->stop();
+      sipIo.stop();
+    }
     signals.cancel();
     for (auto& w : waiters) {
       w.timer->cancel();
@@ -254,7 +283,13 @@ struct Daemon::Impl {
       }
       command(on->get<bool>() ? HaEvent::MaintenanceOn : HaEvent::MaintenanceOff, std::move(reply));
     } else if (cmd == "sessions") {
-      reply({{"ok", true}, {"sessions", json::array()}, {"count", service.sessionCount()}});
+      if (sip) {
+        json j = sip->sessionsJson();
+        j["ok"] = true;
+        reply(j);
+      } else {
+        reply({{"ok", true}, {"sessions", json::array()}, {"count", 0}});
+      }
     } else if (cmd == "wait") {
       wait(req, std::move(reply));
     } else if (cmd == "reload") {
@@ -271,6 +306,9 @@ struct Daemon::Impl {
     json j = ha->status();
     j["ok"] = true;
     j["pid"] = ::getpid();
+    if (sip) {
+      j["sip"] = sip->statusJson();
+    }
     if (peer) {
       const auto& k = peer->counters();
       json drops = json::object();
@@ -383,6 +421,10 @@ int Daemon::run(int readyFd) {
     ::close(readyFd);
   }
   d.io.run();
+  if (d.sipThread.joinable()) {
+    d.sipIo.stop();
+    d.sipThread.join();
+  }
   RMHA_LOG(Info, "core", "rmhad stopped");
   return 0;
 }

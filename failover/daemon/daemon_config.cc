@@ -36,6 +36,25 @@ std::vector<std::string> localAddresses() {
 
 namespace {
 
+// In every HA shape the address peers must use for mid-call requests is cluster.virtual-ip
+// (the VIP, the load balancer's address, or with SIP Server balancing this RM's own address),
+// so that is what the resource manager must put in Via and Record-Route.
+void checkSipAgainstCluster(core::IniDocument& doc, const DaemonConfig& c,
+                            core::ConfigIssues& issues) {
+  if (!c.cluster.ha() || c.cluster.virtualIp.empty() || !c.sip || c.sip->advertisedHost.empty()) {
+    return;
+  }
+  bool v6 = false;
+  if (core::parseIp(c.sip->advertisedHost, v6) && c.sip->advertisedHost != c.cluster.virtualIp) {
+    const auto* e = doc.take("sip", "advertised-address");
+    issues.add(e ? e->line : doc.sectionLine("sip"),
+               fmt::format("[sip] advertised-address {} differs from cluster virtual-ip {}: "
+                           "mid-call requests must reach whichever node serves; write "
+                           "advertised-address = {}",
+                           c.sip->advertisedHost, c.cluster.virtualIp, c.cluster.virtualIp));
+  }
+}
+
 DaemonConfig parseDocument(core::IniDocument doc, const std::vector<std::string>& localAddrs) {
   core::ConfigIssues issues(doc.file());
   DaemonConfig c;
@@ -43,8 +62,13 @@ DaemonConfig parseDocument(core::IniDocument doc, const std::vector<std::string>
   c.cluster = core::parseClusterConfig(doc, issues, localAddrs);
   c.control = core::parseControlConfig(doc, issues);
   c.log = core::parseLogConfig(doc, issues);
+  if (doc.sectionLine("sip") > 0) {
+    c.sip = core::sip::parseSipConfig(doc, issues);
+    checkSipAgainstCluster(doc, c, issues);
+  }
   std::map<std::string, std::vector<std::string>> known;
   core::addCoreKnownKeys(known);
+  core::sip::addSipKnownKeys(known);
   issues.append(doc.unknownKeys(known));
   issues.throwIfAny();
   if (c.log.instance.empty() && c.cluster.ha()) {

@@ -4,7 +4,10 @@
 #include <string>
 #include <vector>
 
+#include <optional>
+
 #include "core/config.h"
+#include "core/sip/sip_config.h"
 
 namespace rmha::daemon {
 
@@ -13,6 +16,9 @@ struct DaemonConfig {
   core::ClusterConfig cluster;
   core::ControlConfig control;
   core::LogConfig log;
+  /// The embedded resource manager; absent when the file has no [sip] section (the node then
+  /// runs the HA engine alone, as in the HA lab).
+  std::optional<core::sip::SipConfig> sip;
 };
 
 /// This host's IP addresses (for local-member = auto).

@@ -146,9 +146,12 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 3600000));
   auto* status = app.add_subcommand("status", "role, peer, last transition, NICs, counters");
   status->add_flag("--json", asJson, "print the daemon's JSON");
-  app.add_subcommand("failover", "hand the active role to the standby (make-before-break)");
-  app.add_subcommand("takeover", "make this node active (asks the active peer to hand over)");
+  app.add_subcommand("failover", "hand the active role to the standby (make-before-break)")
+      ->add_flag("--json", asJson, "print the daemon's JSON");
+  app.add_subcommand("takeover", "make this node active (asks the active peer to hand over)")
+      ->add_flag("--json", asJson, "print the daemon's JSON");
   auto* maint = app.add_subcommand("maintenance", "maintenance on|off: never become active");
+  maint->add_flag("--json", asJson, "print the daemon's JSON");
   std::string onOff;
   maint->add_option("state", onOff, "on or off")->required()->check(CLI::IsMember({"on", "off"}));
   auto* sessions = app.add_subcommand("sessions", "the calls this node holds");

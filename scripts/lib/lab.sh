@@ -87,6 +87,7 @@ lab_spawn() {
   shift 2
   ip netns exec "$host" "$@" >"$log" 2>&1 &
   LAB_LAST_PID=$!
+  disown "$LAB_LAST_PID" 2>/dev/null || true # no "Killed" job notices: we end it by PID
   LAB_PIDS+=("$LAB_LAST_PID")
 }
 

@@ -89,3 +89,13 @@ pair_wait() {
 pair_became_active_us() {
   pair_ctl "$1" status --json | jq '[.transitions[] | select(.to == "active")] | last | .time_us // 0'
 }
+
+# pair_settled MEMBER PEER_ROLE [TIMEOUT_MS]: waits (bounded, polling every 10 ms) until the
+# node hears its peer in PEER_ROLE over an established channel.
+pair_settled() {
+  local deadline=$(( $(lab_now_us) + ${3:-5000} * 1000 ))
+  until [ "$(pair_ctl "$1" -t 2000 status --json | jq -r '.peer.channel + "/" + (.peer.role // "")')" = "up/$2" ]; do
+    [ "$(lab_now_us)" -lt "$deadline" ] || { echo "member $1 never settled with a $2 peer" >&2; return 1; }
+    sleep 0.01
+  done
+}
