@@ -246,6 +246,14 @@ void VipSteering::reassert() {
     RMHA_LOG(Debug, "garp", "{}: reassert ignored, not owned", describe());
     return;
   }
+  if (burstTimer_->enabled()) {
+    // A burst is on its way: extend it instead of sending more at once. An engine that
+    // re-asserts on every heartbeat of a healing split brain would otherwise flood the LAN
+    // (and re-open a closed capture each time).
+    burstLeft_ = std::max(burstLeft_, options_.garpCount);
+    RMHA_LOG(Debug, "garp", "{}: re-announce folded into the burst in progress", describe());
+    return;
+  }
   RMHA_LOG(Info, "garp", "{}: re-announcing", describe());
   if (auto ec = prepare()) {  // re-opens a capture closed by a vanished interface
     RMHA_LOG(Warn, "garp", "{}: interface not ready: {}", describe(), ec.message());

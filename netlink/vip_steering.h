@@ -78,7 +78,8 @@ public:
   void acquireReleased(core::SteeringDone done) override { acquire(std::move(done), false); }
   /// Stops announcements, renewal and conflict reports, removes the address (best effort).
   void release() override;
-  /// Sends a gratuitous ARP burst again if we own the VIP.
+  /// Sends a gratuitous ARP burst again if we own the VIP; during a burst, extends it to
+  /// `garpCount` more frames instead (many reasserts in a row cost one burst).
   void reassert() override;
   /// Removes the VIP from the interface if a previous run left it there.
   void clearStale() override;

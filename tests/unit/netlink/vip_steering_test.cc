@@ -276,6 +276,22 @@ TEST_F(VipSteeringTest, ReassertSendsABurstOnlyWhenOwned) {
   EXPECT_EQ(garps(), 6u);
 }
 
+TEST_F(VipSteeringTest, ReassertsDuringABurstExtendItInsteadOfFlooding) {
+  auto o = options();
+  o.garpRepeatAfter = 0ms;
+  make(o);
+  acquire(false);
+  EXPECT_EQ(garps(), 1u);  // the first of the burst; two more 1 ms apart
+  for (int i = 0; i < 200; ++i) {
+    steering->reassert();  // a split brain healing: one reassert per peer heartbeat
+  }
+  EXPECT_EQ(garps(), 1u);
+  clock.advance(10ms);
+  EXPECT_EQ(garps(), 4u);  // the burst, extended to 3 frames after the last reassert
+  steering->reassert();    // no burst in progress: a new burst at once
+  EXPECT_EQ(garps(), 5u);
+}
+
 TEST_F(VipSteeringTest, PeriodicRefresh) {
   auto o = options();
   o.garpRepeatAfter = 0ms;
