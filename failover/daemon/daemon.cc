@@ -76,16 +76,21 @@ netlink::VipOptions vipOptions(const core::ClusterConfig& c) {
   o.garpInterval = c.garpInterval;
   o.garpRepeatAfter = c.garpRepeatAfter;
   o.garpRefresh = c.garpRefresh;
-  o.garpForm = c.garpForm == core::GarpForm::Request ? netlink::GarpForm::Request
-               : c.garpForm == core::GarpForm::Reply ? netlink::GarpForm::Reply
-                                                     : netlink::GarpForm::Both;
+  o.garpForm = c.garpForm;
+  // Probe answers from the peer's MACs are its leftover VIP, not a third station.
+  const auto peer = static_cast<std::size_t>(c.peerMember() - 1);
+  for (const auto& hp : {c.member[peer], c.altMember[peer]}) {
+    if (hp && !hp->v6) {
+      o.peerAddresses.push_back(hp->ip);
+    }
+  }
   return o;
 }
 
 netlink::LinkMonitorOptions linkOptions(const core::ClusterConfig& c) {
   netlink::LinkMonitorOptions o;
   o.nics = c.monitorNics;
-  o.policy = c.nicPolicy == core::NicPolicy::All ? netlink::NicPolicy::All : netlink::NicPolicy::Any;
+  o.policy = c.nicPolicy;
   o.downHoldDown = c.nicHoldDown;
   if (!c.gateway.empty()) {
     netlink::GatewayCheckOptions g;
