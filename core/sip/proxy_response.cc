@@ -80,6 +80,7 @@ void Proxy::onInviteResponse(ClientTxn& ct, const SipMessage& rsp) {
     ct.failover->disable();
     if (first) {
       ct.timeout->enable(64 * t_.t1);  // linger to pass 2xx retransmissions (RFC 6026)
+      std::string().swap(ct.request);
       updateSessionFromResponse(rsp);
     }
     if (st) {
@@ -161,6 +162,7 @@ void Proxy::onNonInviteResponse(ClientTxn& ct, const SipMessage& rsp) {
   ct.state = ClientTxn::State::Completed;
   ct.retransmit->disable();
   ct.timeout->enable(reliable(ct.peer, t_.t4));  // timer K
+  std::string().swap(ct.request);
   if (st) {
     sendResponse(*st, rsp);
   }

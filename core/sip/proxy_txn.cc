@@ -102,8 +102,13 @@ void Proxy::endClient(const std::string& key) {
 }
 
 void Proxy::serverFinal(ServerTxn& st, int code) {
+  // After the final response the request is never needed again: a lingering transaction
+  // keeps only what absorbs retransmissions (its key, and the response it must repeat).
+  std::string().swap(st.request);
   if (st.method == Method::Invite) {
     if (code < 300) {
+      // The UAS repeats its 2xx itself; a retransmitted INVITE is only absorbed.
+      std::string().swap(st.lastResponse);
       st.state = ServerTxn::State::Accepted;
       st.timeout->enable(64 * t_.t1);
       return;

@@ -74,38 +74,42 @@ std::error_code SipService::start() {
   return {};
 }
 
+void SipService::stopHere() {
+  std::lock_guard lock(stopMutex_);
+  if (!started_.exchange(false)) {
+    return;
+  }
+  for (auto& u : udp_) {
+    u->stop();
+  }
+  if (tcp_) {
+    tcp_->stop();
+  }
+  if (proxy_) {
+    proxy_->stop();
+  }
+}
+
 void SipService::stop() {
   if (!started_.load()) {
     return;
   }
-  auto work = [this] {
-    if (!started_.exchange(false)) {
-      return;
-    }
-    for (auto& u : udp_) {
-      u->stop();
-    }
-    if (tcp_) {
-      tcp_->stop();
-    }
-    if (proxy_) {
-      proxy_->stop();
-    }
-  };
   if (io_.get_executor().running_in_this_thread() || io_.stopped()) {
-    work();
+    stopHere();
     return;
   }
-  std::promise<void> done;
-  auto fut = done.get_future();
-  asio::post(io_, [&work, &done] {
-    work();
-    done.set_value();
+  // Another thread while the SIP thread runs: do it there, and wait (bounded).
+  auto done = std::make_shared<std::promise<void>>();
+  auto fut = done->get_future();
+  asio::post(io_, [this, done, alive = std::weak_ptr<int>(alive_)] {
+    if (!alive.expired()) {
+      stopHere();
+    }
+    done->set_value();
   });
   if (fut.wait_for(std::chrono::seconds(2)) != std::future_status::ready) {
-    // The io_context is not running: nothing else touches the transports.
-    work();
-    fut.wait();  // the posted handler may still run; it finds started_ false and returns
+    // The io_context is not being run: nothing else touches the transports.
+    stopHere();
   }
 }
 
@@ -132,11 +136,19 @@ std::size_t SipService::sessionCount() const { return sessions_.size(); }
 void SipService::setSessionObserver(SessionObserver* observer) { sessions_.setObserver(observer); }
 
 void SipService::insertReplicatedSession(Session s) {
-  asio::post(io_, [this, s = std::move(s)]() mutable { sessions_.upsert(std::move(s)); });
+  asio::post(io_, [this, s = std::move(s), alive = std::weak_ptr<int>(alive_)]() mutable {
+    if (!alive.expired()) {
+      sessions_.upsert(std::move(s));
+    }
+  });
 }
 
 void SipService::removeReplicatedSession(std::string callId) {
-  asio::post(io_, [this, id = std::move(callId)] { sessions_.remove(id); });
+  asio::post(io_, [this, id = std::move(callId), alive = std::weak_ptr<int>(alive_)] {
+    if (!alive.expired()) {
+      sessions_.remove(id);
+    }
+  });
 }
 
 void SipService::send(const Peer& to, std::string_view data) {

@@ -6,6 +6,7 @@
 //   SipService --UDP/TCP transports--> Proxy --> ResourceDirectory, SessionTable --> observer
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <system_error>
 #include <vector>
 
@@ -73,6 +74,7 @@ private:
   void onMessage(std::span<char> data, const Peer& from) override;
   void onTransportError(const Peer& to) override;
   std::error_code bindAll();
+  void stopHere();
 
   boost::asio::io_context& io_;
   SipConfig cfg_;
@@ -87,6 +89,8 @@ private:
   std::atomic<bool> serving_{false};
   std::atomic<bool> started_{false};
   std::atomic<std::uint64_t> dropped_{0};
+  std::mutex stopMutex_;
+  std::shared_ptr<int> alive_ = std::make_shared<int>(0);  // posted handlers check it
 };
 
 } // namespace rmha::core::sip

@@ -72,6 +72,14 @@ bool UdpTransport::send(const udp::endpoint& to, std::string_view data) {
   return true;
 }
 
+void UdpTransport::deliver(std::size_t n) {
+  Peer peer{TransportKind::Udp, from_.address(), from_.port(), 0};
+  if (peer.address.is_v6() && peer.address.to_v6().is_v4_mapped()) {
+    peer.address = asio::ip::make_address_v4(asio::ip::v4_mapped, peer.address.to_v6());
+  }
+  sink_.onMessage(std::span<char>(buffer_.data(), n), peer);
+}
+
 void UdpTransport::receive() {
   socket_.async_receive_from(
       asio::buffer(buffer_), from_,
@@ -81,13 +89,21 @@ void UdpTransport::receive() {
           return;
         }
         if (!ec && n > 0) {
-          Peer peer{TransportKind::Udp, from_.address(), from_.port(), 0};
-          if (peer.address.is_v6() && peer.address.to_v6().is_v4_mapped()) {
-            peer.address = asio::ip::make_address_v4(asio::ip::v4_mapped, peer.address.to_v6());
+          deliver(n);
+          // Drain what is already queued without a reactor round trip per datagram; a
+          // bounded batch keeps timers and TCP fair under load.
+          for (int i = 0; i < kBatch && !alive.expired() && running_; ++i) {
+            boost::system::error_code rec;
+            const auto m = socket_.receive_from(asio::buffer(buffer_), from_, 0, rec);
+            if (rec) {
+              break;
+            }
+            deliver(m);
           }
-          sink_.onMessage(std::span<char>(buffer_.data(), n), peer);
         }
-        receive();
+        if (!alive.expired() && running_) {
+          receive();
+        }
       });
 }
 

@@ -25,6 +25,8 @@ public:
 
 private:
   void receive();
+  void deliver(std::size_t n);
+  static constexpr int kBatch = 32;
 
   boost::asio::ip::udp::socket socket_;
   TransportSink& sink_;
