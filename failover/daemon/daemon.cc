@@ -209,6 +209,10 @@ struct Daemon::Impl {
         return false;
       }
       sipThread = std::thread([this] {
+        // The HA thread's real-time priority is not for the resource manager: a SIP flood
+        // must never delay a heartbeat.
+        sched_param normal{};
+        pthread_setschedparam(pthread_self(), SCHED_OTHER, &normal);
         auto guard = asio::make_work_guard(sipIo);
         sipIo.run();
       });
