@@ -315,6 +315,12 @@ void Proxy::routeInitial(ServerTxn& st, bool popRoute) {
                       fmt::format("Retry-After: {}\r\n", cfg_.retryAfter.count()));
     return;
   }
+  if (msg_.method == Method::Invite && sessions_.size() >= cfg_.maxSessions) {
+    counters_.noCapacity.fetch_add(1, std::memory_order_relaxed);
+    sendLocalResponse(st, 503, "Service Unavailable - session table full",
+                      fmt::format("Retry-After: {}\r\n", cfg_.retryAfter.count()));
+    return;
+  }
   auto* group = resources_.route(msg_.requestUri);
   if (!group) {
     counters_.noRoute.fetch_add(1, std::memory_order_relaxed);
