@@ -64,13 +64,19 @@ public:
   virtual ~TrafficSteering() = default;
   /// Where conflicts are reported; set once before the first acquire.
   virtual void setEvents(SteeringEvents& sink) = 0;
-  /// Makes this node receive the traffic (probe, claim, announce). `done` runs once, on the
+  /// Makes this node receive the traffic (probe, claim, announce); answers from the peer's
+  /// own addresses do not stop the claim (its process is known to be dead or silent, and a
+  /// leftover VIP expires by itself). `done` runs once, on the
   /// owner's executor; an error means the traffic is not ours (for example an address
   /// conflict) and the node must not serve.
   virtual void acquire(SteeringDone done) = 0;
   /// The same, when the peer is known to have let go of the traffic (it said so, or its
   /// process is gone and its socket closed): nothing needs probing first. Default: acquire().
   virtual void acquireReleased(SteeringDone done) { acquire(std::move(done)); }
+  /// The same, when the peer has never been heard: a station answering for the traffic may
+  /// be the peer itself with a broken peer link, so even its answers count as a conflict.
+  /// Default: acquire().
+  virtual void acquireStrict(SteeringDone done) { acquire(std::move(done)); }
   /// Stops this node receiving the traffic. Synchronous and best effort: it never fails the
   /// release, it logs.
   virtual void release() = 0;

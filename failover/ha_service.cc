@@ -112,10 +112,10 @@ void HaService::applyAction(const Action& a) {
             in.detail = ec ? ec.message() : "";
             feed(ec ? HaEvent::SteeringFailed : HaEvent::SteeringAcquired, in);
           };
-          if (act.peerReleased) {
-            steering_.acquireReleased(std::move(done));
-          } else {
-            steering_.acquire(std::move(done));
+          switch (act.probe) {
+          case action::AcquireTraffic::Probe::Strict: steering_.acquireStrict(std::move(done)); break;
+          case action::AcquireTraffic::Probe::IgnorePeer: steering_.acquire(std::move(done)); break;
+          case action::AcquireTraffic::Probe::None: steering_.acquireReleased(std::move(done)); break;
           }
         } else if constexpr (std::is_same_v<T, action::ReleaseTraffic>) {
           ++acquireGeneration_;

@@ -111,6 +111,11 @@ bool HaStateMachine::peerClaimsTraffic(core::MonotonicTime now) const {
 }
 
 bool HaStateMachine::outranksPeer() const {
+  if (!peerHeard_) {
+    // A conflict with a peer never heard (a broken peer link): its priority is unknown, so
+    // both sides decide by member index alone, and reach the same answer.
+    return settings_.localMember == 1;
+  }
   if (settings_.priority != peer_.priority) {
     return settings_.priority > peer_.priority;
   }
@@ -538,7 +543,9 @@ void HaStateMachine::beginTakeover(Ctx& c, const std::string& why) {
       peerHeard_ && (peerGone_ || peer_.yielding ||
                      !(peer_.state == HaState::Active || peer_.state == HaState::TakingOver ||
                        peer_.state == HaState::HandingOver));
-  c.act(AcquireTraffic{peerLetGo});
+  c.act(AcquireTraffic{!peerHeard_  ? AcquireTraffic::Probe::Strict
+                       : peerLetGo ? AcquireTraffic::Probe::None
+                                   : AcquireTraffic::Probe::IgnorePeer});
   c.go(HaState::TakingOver, why);
 }
 

@@ -44,7 +44,12 @@ struct EventInput {
 namespace action {
 /// Probe, claim and announce; the shell answers with SteeringAcquired or SteeringFailed.
 struct AcquireTraffic {
-  bool peerReleased = false;  ///< the peer let go (said so, or its process is gone): no probe
+  enum class Probe {
+    Strict,       ///< the peer was never heard: even its answers are a conflict
+    IgnorePeer,   ///< the peer was heard and went silent: its answers are its leftover VIP
+    None,         ///< the peer let go (said so, or its process is gone): no probe
+  };
+  Probe probe = Probe::Strict;
 };
 struct ReleaseTraffic {};
 struct ReassertTraffic {};    ///< re-announce what we own

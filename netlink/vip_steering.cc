@@ -126,7 +126,15 @@ std::error_code VipSteering::prepare() {
   return ec;
 }
 
-void VipSteering::acquire(core::SteeringDone done) { acquire(std::move(done), options_.probe); }
+void VipSteering::acquire(core::SteeringDone done) {
+  strict_ = false;
+  acquire(std::move(done), options_.probe);
+}
+
+void VipSteering::acquireStrict(core::SteeringDone done) {
+  strict_ = true;
+  acquire(std::move(done), options_.probe);
+}
 
 void VipSteering::acquire(core::SteeringDone done, bool probe) {
   if (state_ != State::Idle) {
@@ -317,7 +325,7 @@ void VipSteering::onFrame(const std::uint8_t* data, std::size_t len) {
 }
 
 bool VipSteering::isPeerLeftover(const MacAddress& mac) {
-  if (peers_.empty()) {
+  if (peers_.empty() || strict_) {
     return false;
   }
   // Read the neighbour table once per acquire, and only when someone answers: a probe nobody

@@ -76,6 +76,8 @@ public:
   void acquire(core::SteeringDone done, bool probe);
   /// The peer let go of the VIP (or its process is gone): claim without probing.
   void acquireReleased(core::SteeringDone done) override { acquire(std::move(done), false); }
+  /// The peer was never heard: probe, and count even the peer's answers as a conflict.
+  void acquireStrict(core::SteeringDone done) override;
   /// Stops announcements, renewal and conflict reports, removes the address (best effort).
   void release() override;
   /// Sends a gratuitous ARP burst again if we own the VIP; during a burst, extends it to
@@ -129,6 +131,7 @@ private:
   /// The peer addresses' MACs, as last read from the neighbour table (kept across acquires:
   /// an entry that has since gone FAILED still names the peer).
   std::map<Ipv4Address, MacAddress> peerMacs_;
+  bool strict_ = false; ///< this acquire counts the peer's answers as conflicts
   bool peersResolved_ = false;  ///< neighbour table read during this acquire
   bool peerLogged_ = false;     ///< "peer's leftover" logged during this acquire
 };

@@ -274,3 +274,58 @@ TEST(HaStateMachineTable, SparseStates) {
 
 } // namespace
 } // namespace rmha::failover
+
+namespace rmha::failover {
+namespace {
+
+action::AcquireTraffic::Probe probeOf(const Transition& t) {
+  for (const auto& a : t.actions) {
+    if (const auto* acq = std::get_if<action::AcquireTraffic>(&a)) {
+      return acq->probe;
+    }
+  }
+  ADD_FAILURE() << "no AcquireTraffic";
+  return action::AcquireTraffic::Probe::Strict;
+}
+
+using Probe = action::AcquireTraffic::Probe;
+
+TEST(HaStateMachineProbe, NeverHeardPeerMeansStrictProbe) {
+  Driver d(settings(2));
+  d.fire(E::Start);
+  d.now += 61ms;
+  EXPECT_EQ(probeOf(d.fire(E::Tick)), Probe::Strict);
+}
+
+TEST(HaStateMachineProbe, SilentPeerMeansItsAnswersAreItsLeftover) {
+  Driver d(settings(2));
+  d.fire(E::Start);
+  d.peer(E::PeerHeartbeat, peerAs(S::Active));
+  d.now += 61ms;
+  EXPECT_EQ(probeOf(d.fire(E::Tick)), Probe::IgnorePeer);
+}
+
+TEST(HaStateMachineProbe, ClosedChannelOrHandoverMeansNoProbe) {
+  Driver d(settings(2));
+  d.fire(E::Start);
+  d.peer(E::PeerHeartbeat, peerAs(S::Active));
+  EXPECT_EQ(probeOf(d.fire(E::PeerChannelDown)), Probe::None);
+}
+
+TEST(HaStateMachineConflict, BrokenPeerLinkIsResolvedByMemberIndexOnBothSides) {
+  for (int member : {1, 2}) {
+    Driver d(settings(member, member == 2 ? 250 : 100));
+    d.fire(E::Start);
+    d.now += 61ms;
+    d.fire(E::Tick);
+    d.fire(E::SteeringAcquired);
+    ASSERT_EQ(d.m.state(), S::Active);
+    EventInput in;
+    in.detail = "MAC 02:00:00:00:01:12";
+    d.fire(E::TrafficConflict, in);
+    EXPECT_EQ(d.m.state(), member == 1 ? S::Active : S::Standby) << "member " << member;
+  }
+}
+
+} // namespace
+} // namespace rmha::failover
