@@ -377,6 +377,16 @@ void checkTimers(IniDocument& doc, const ClusterConfig& c, ConfigIssues& issues)
                            c.handoverTimeout.count(), c.deadInterval.count(),
                            c.deadInterval.count()));
   }
+  if (c.garpRefresh.count() != 0 && c.garpRefresh < Millis{100}) {
+    issues.add(lineOf(doc, "garp-refresh"),
+               "garp-refresh below 100 ms would flood the LAN; write garp-refresh = 0 (off) or "
+               "100 or more (ms)");
+  }
+  if (c.steering == SteeringKind::Vip && c.virtualIp.find(':') != std::string::npos) {
+    issues.add(lineOf(doc, "virtual-ip"),
+               "the Linux VIP steering announces IPv4 addresses (gratuitous ARP); write an IPv4 "
+               "virtual-ip, or use an external load balancer (ha-mode = active-active)");
+  }
   if (c.steering == SteeringKind::Vip && c.vipLifetime.count() != 0 &&
       c.vipLifetime < Millis{1000}) {
     issues.add(lineOf(doc, "vip-lifetime"),

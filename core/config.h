@@ -72,11 +72,13 @@ struct ClusterConfig {
   bool lockMemory = true;
 
   bool ha() const { return haMode != HaMode::None; }
+  bool operator==(const ClusterConfig&) const = default;
   int peerMember() const { return localMember == 1 ? 2 : 1; }
 };
 
 struct ControlConfig {
   std::string socket = "/run/rmha/rmhad.sock";
+  bool operator==(const ControlConfig&) const = default;
 };
 
 struct LogConfig {

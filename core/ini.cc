@@ -191,6 +191,19 @@ void IniDocument::takeSection(const std::string& section) {
   }
 }
 
+std::string IniDocument::fingerprint(const std::vector<std::string>& except) const {
+  std::string out;
+  for (const auto& [section, keys] : sections_) {
+    if (std::find(except.begin(), except.end(), section) != except.end()) {
+      continue;
+    }
+    for (const auto& [key, entry] : keys) {
+      out += section + "." + key + "=" + entry.value + "\n";
+    }
+  }
+  return out;
+}
+
 int IniDocument::sectionLine(const std::string& section) const {
   auto it = sectionLines_.find(section);
   return it == sectionLines_.end() ? 0 : it->second;
@@ -206,6 +219,18 @@ std::vector<ConfigIssue> IniDocument::unknownKeys(
   }
   for (const auto& [section, keys] : sections_) {
     auto known = knownKeysBySection.find(section);
+    if (known == knownKeysBySection.end()) {
+      // Sections with a name part ([resource-group.NAME]) are listed as "resource-group.*".
+      const auto dot = section.find('.');
+      if (dot != std::string::npos) {
+        known = knownKeysBySection.find(section.substr(0, dot) + ".*");
+      }
+    }
+    if (known == knownKeysBySection.end() && taken_.contains(section)) {
+      // A parser took keys of this section: it is known, whatever its name.
+      static const std::map<std::string, std::vector<std::string>> kNone = {{"", {}}};
+      known = kNone.begin();
+    }
     if (known == knownKeysBySection.end()) {
       if (!keys.empty() || section.empty()) {
         out.push_back({file_, section.empty() ? keys.begin()->second.line : sectionLine(section),

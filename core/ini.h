@@ -49,6 +49,8 @@ public:
   /// The line where a section starts, 0 when absent.
   int sectionLine(const std::string& section) const;
   const std::string& file() const { return file_; }
+  /// "section.key=value" lines of every section but the `except` ones: what a reload compares.
+  std::string fingerprint(const std::vector<std::string>& except) const;
 
   /// Keys no component took, as issues saying so.
   std::vector<ConfigIssue> unknownKeys(

@@ -45,6 +45,7 @@ void HaService::start() {
   EventInput in;
   in.fit = links_.healthy();
   in.detail = in.fit ? "monitored NICs up" : "a monitored NIC is down";
+  linkReason_ = in.detail;
   feed(HaEvent::Start, in);
   if (peer_) {
     onHeartbeatTimer();
@@ -191,8 +192,12 @@ void HaService::record(const Transition& t, HaEvent event) {
     if (history_.size() > kHistory) {
       history_.pop_front();
     }
-  } else {
+  } else if (t.reason != lastDecision_ ||
+             time_.monotonicTime() - lastDecisionLogged_ >= std::chrono::seconds(1)) {
+    // The same decision repeated on every queued heartbeat is logged once a second.
     RMHA_LOG(Info, "failover", "HA_DECISION in {} on {}: {}", t.from, event, t.reason);
+    lastDecision_ = t.reason;
+    lastDecisionLogged_ = time_.monotonicTime();
   }
   if (observer_) {
     observer_(r);

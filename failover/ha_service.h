@@ -98,6 +98,8 @@ private:
   std::deque<TransitionRecord> history_;
   std::function<void(const TransitionRecord&)> observer_;
   std::string linkReason_;
+  std::string lastDecision_;
+  core::MonotonicTime lastDecisionLogged_{};
 };
 
 } // namespace rmha::failover

@@ -397,13 +397,28 @@ struct Daemon::Impl {
         config.log.level = fresh.log.level;
         applied.push_back("log.level");
       }
-      // Everything else shapes sockets, threads or the election: it needs a restart.
-      if (describe(fresh) != describe(config) || fresh.control.socket != config.control.socket) {
-        refused.push_back("cluster/control settings changed: restart the daemon (after "
-                          "'rmhactl failover' if it is active) to apply them");
+      // Everything else shapes sockets, threads, the election or the SIP routing: it needs a
+      // restart, and the running node is left as it is.
+      const std::pair<bool, const char*> changes[] = {
+          {!(fresh.cluster == config.cluster), "[cluster]"},
+          {!(fresh.control == config.control), "[control]"},
+          {fresh.sipFingerprint != config.sipFingerprint, "[sip], [resource-group.*], [routing]"},
+      };
+      for (const auto& [changed, what] : changes) {
+        if (changed) {
+          refused.push_back(what);
+        }
       }
-      reply({{"ok", refused.empty()}, {"applied", applied}, {"refused", refused},
-             {"error", refused.empty() ? "" : refused[0].get<std::string>()}});
+      json r = {{"ok", refused.empty()}, {"applied", applied}, {"refused", refused}};
+      if (refused.empty()) {
+        r["message"] = applied.empty() ? "nothing changed" : "applied: log level";
+      } else {
+        r["error"] = fmt::format("changes to {} need a restart (run 'rmhactl failover' first if "
+                                 "this node is active); {}",
+                                 refused.dump(), applied.empty() ? "nothing applied"
+                                                                 : "the log level was applied");
+      }
+      reply(r);
     } catch (const core::ConfigError& e) {
       reply({{"ok", false}, {"error", std::string("the new configuration is refused; nothing "
                                                   "changed:\n") + e.what()}});

@@ -71,6 +71,7 @@ DaemonConfig parseDocument(core::IniDocument doc, const std::vector<std::string>
   core::sip::addSipKnownKeys(known);
   issues.append(doc.unknownKeys(known));
   issues.throwIfAny();
+  c.sipFingerprint = doc.fingerprint({"cluster", "control", "log"});
   if (c.log.instance.empty() && c.cluster.ha()) {
     c.log.instance = fmt::format("[member {}]", c.cluster.localMember);
   }

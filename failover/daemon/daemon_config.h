@@ -19,6 +19,8 @@ struct DaemonConfig {
   /// The embedded resource manager; absent when the file has no [sip] section (the node then
   /// runs the HA engine alone, as in the HA lab).
   std::optional<core::sip::SipConfig> sip;
+  /// Every key of the resource manager's sections, to tell whether a reload changes them.
+  std::string sipFingerprint;
 };
 
 /// This host's IP addresses (for local-member = auto).

@@ -188,9 +188,11 @@ int main(int argc, char** argv) {
     printStatus(resp);
   } else if (sub == sessions) {
     fmt::print("{} session(s)\n", resp.value("count", 0));
-  } else if (resp.contains("message")) {
+  } else if (resp.contains("requested_us")) {
     const auto took = resp.value("completed_us", std::int64_t{0}) - resp.value("requested_us", std::int64_t{0});
     fmt::print("{} ({:.3f} ms)\n", resp.value("message", ""), took / 1000.0);
+  } else if (resp.contains("message")) {
+    fmt::print("{}\n", resp.value("message", ""));
   } else {
     fmt::print("ok: {}\n", resp.value("role", ""));
   }
