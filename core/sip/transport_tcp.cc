@@ -180,6 +180,9 @@ public:
   }
 
   void detach() {
+    // Pending handlers may keep this object alive after the transport (and the timer
+    // factory) are gone: drop the timer now.
+    idle_.reset();
     owner_ = nullptr;
     closed_ = true;
     boost::system::error_code ec;
