@@ -267,9 +267,22 @@ bool Proxy::nextRouteHop(const SipMessage& m, bool popRoute, Peer& hop) const {
   return found && ok;
 }
 
+void Proxy::noteReInvite(const SipMessage& req) {
+  // The caller's CSeq moves on; the session (and its replica) follows.
+  const auto* s = sessions_.find(req.callId);
+  if (s && s->fromTag == req.from.tag && req.cseq > s->cseq) {
+    Session copy = *s;
+    copy.cseq = req.cseq;
+    sessions_.upsert(std::move(copy));
+  }
+}
+
 void Proxy::routeRequest(ServerTxn& st) {
   if (msg_.method == Method::Bye) {
     sessions_.remove(msg_.callId);  // the call is over whatever the answer
+  }
+  if (msg_.to.hasTag && msg_.method == Method::Invite) {
+    noteReInvite(msg_);
   }
   const bool popRoute = topRouteIsUs(msg_);
   Peer hop;

@@ -57,6 +57,7 @@ private:
   void onAck(const Peer& from);
   void onCancel(const Peer& from);
   void routeRequest(ServerTxn& st);
+  void noteReInvite(const SipMessage& req);
   void routeInitial(ServerTxn& st, bool popRoute);
   bool isUs(const Uri& uri) const;
   bool topRouteIsUs(const SipMessage& m) const;
@@ -89,6 +90,7 @@ private:
   // proxy_response.cc: responses
   void onResponse(const Peer& from);
   void onInviteResponse(ClientTxn& ct, const SipMessage& rsp);
+  void onInviteFinal(ClientTxn& ct, ServerTxn* st, const SipMessage& rsp);
   void onNonInviteResponse(ClientTxn& ct, const SipMessage& rsp);
   void closeLateAnswer(ClientTxn& ct, const SipMessage& rsp);
   void forwardResponseStateless(const SipMessage& rsp);

@@ -90,6 +90,11 @@ void Proxy::onInviteResponse(ClientTxn& ct, const SipMessage& rsp) {
     }
     return;
   }
+  onInviteFinal(ct, st, rsp);
+}
+
+void Proxy::onInviteFinal(ClientTxn& ct, ServerTxn* st, const SipMessage& rsp) {
+  const int code = rsp.statusCode;
   // Non-2xx final: ACK it hop by hop (RFC 3261 17.1.1.3), then decide.
   sendAck(ct, rsp);
   if (ct.state == ClientTxn::State::Completed) {

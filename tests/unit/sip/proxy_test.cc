@@ -443,3 +443,27 @@ TEST_F(ProxyTest, ClosesALateAnswerFromAnAbandonedServer) {
 
 } // namespace
 } // namespace rmha::core::sip
+
+namespace rmha::core::sip {
+namespace {
+
+TEST_F(ProxyTest, ReInviteFollowsTheRouteAndMovesTheSessionCSeq) {
+  auto fwd = startCall("c1");
+  inject(responseTo(fwd.msg, 200, "OK"), kMcp1);
+  take();
+  inject("INVITE sip:mcp@198.51.100.1:5070 SIP/2.0\r\n"
+         "Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKre1\r\nMax-Forwards: 70\r\n"
+         "Route: <sip:192.0.2.10:5060;lr>\r\n"
+         "From: <sip:ss@192.0.2.1>;tag=ft\r\nTo: <sip:msml@192.0.2.10>;tag=tt\r\nCall-ID: c1\r\n"
+         "CSeq: 5 INVITE\r\nContent-Length: 0\r\n\r\n", kUac);
+  EXPECT_EQ(take().msg.statusCode, 100);
+  auto re = take();
+  EXPECT_EQ(re.msg.method, Method::Invite);
+  EXPECT_TRUE(re.to.sameEndpoint(kMcp1));
+  EXPECT_EQ(re.msg.find(HeaderId::RecordRoute), nullptr);
+  EXPECT_EQ(sessions_.find("c1")->cseq, 5u);
+  EXPECT_EQ(sessions_.find("c1")->server, "udp:198.51.100.1:5070");
+}
+
+} // namespace
+} // namespace rmha::core::sip
