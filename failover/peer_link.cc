@@ -4,7 +4,8 @@
 //   UDP member.1:9801  <---- heartbeats, both ways ---->  UDP member.2:9801
 //   UDP alt-member.1   <---- the same on the 2nd path -->  UDP alt-member.2
 //   TCP member.1:9801  <---- one channel, member 2 connects; each side sends a signed hello
-//                            first; EOF on it = the peer's process is gone
+//                            first; EOF on it = the peer's process is gone; after the
+//                            hellos, authenticated channel frames (the replication stream)
 //
 // Every handler runs on the HA thread. Frames that fail any check are counted per reason and
 // logged at most once per 10 s per reason.
@@ -25,6 +26,8 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <deque>
+#include <vector>
 
 #include "core/log.h"
 
@@ -48,6 +51,16 @@ struct Channel {
   asio::steady_timer helloTimer;
   PeerFrame buf{};
   bool up = false;
+  PeerFrame myHello{};
+  PeerFrame peerHello{};
+  bool frames = false;            ///< both sides speak channel frames
+  ChannelKey key{};
+  std::uint64_t sendSeq = 0;
+  std::uint64_t recvSeq = 0;
+  std::vector<std::uint8_t> in;   ///< the frame being read
+  std::deque<std::vector<std::uint8_t>> out;
+  std::size_t pending = 0;
+  bool writing = false;
 };
 using ChannelPtr = std::shared_ptr<Channel>;
 
@@ -73,6 +86,7 @@ struct PeerLink::Impl {
   PeerLinkOptions opt;
   const core::TimeSource& time;
   PeerEvents* events = nullptr;
+  ChannelSink* sink = nullptr;
   std::uint64_t epoch = 0;
   std::uint64_t seq = 0;
   PeerLinkCounters counters;
@@ -358,9 +372,10 @@ struct PeerLink::Impl {
   bool sendHello(Channel& c) {
     PeerMessage m;
     m.kind = PeerMsgKind::ChannelHello;
-    const auto f = frame(m);
+    m.flags = kFlagChannelFrames;
+    c.myHello = frame(m);
     boost::system::error_code ec;
-    asio::write(c.socket, asio::buffer(f), ec);
+    asio::write(c.socket, asio::buffer(c.myHello), ec);
     return !ec;
   }
 
@@ -402,6 +417,8 @@ struct PeerLink::Impl {
       countDrop(why, from);
       return false;
     }
+    c.peerHello = c.buf;
+    c.frames = (r.message->flags & kFlagChannelFrames) != 0;
     return true;
   }
 
@@ -419,8 +436,18 @@ struct PeerLink::Impl {
       // The peer restarted and reconnected before we saw the old channel close.
       boost::system::error_code ec;
       channel->socket.close(ec);
+      if (channel->frames && sink) {
+        sink->onChannelClosed();
+      }
     }
     moveToHighFd(*c);
+    if (c->frames) {
+      c->key = opt.localMember == 1 ? channelKey(opt.key, c->myHello, c->peerHello)
+                                    : channelKey(opt.key, c->peerHello, c->myHello);
+    } else {
+      RMHA_LOG(Warn, "peer", "the peer does not speak channel frames (an older version): no "
+               "session replication until both nodes run this version");
+    }
     c->up = true;
     channel = c;
     ++counters.channelUps;
@@ -429,7 +456,108 @@ struct PeerLink::Impl {
     RMHA_LOG(Info, "peer", "channel to member {} up ({})", opt.localMember == 1 ? 2 : 1,
              remoteOf(*c));
     events->onPeerChannel(true);
+    if (c->frames) {
+      if (sink) {
+        sink->onChannelOpen();
+      }
+      if (channel == c) {
+        readHeader(c);
+      }
+      return;
+    }
     readLoop(c);
+  }
+
+  // Channel frames: a 20-byte header, then the payload and its MAC.
+  void readHeader(const ChannelPtr& c) {
+    c->in.resize(kChannelHeaderSize);
+    asio::async_read(c->socket, asio::buffer(c->in),
+                     [this, c](const boost::system::error_code& ec, std::size_t) {
+                       if (stopped || channel != c) {
+                         return;
+                       }
+                       if (ec) {
+                         channelLost(c, ec.message());
+                         return;
+                       }
+                       PeerDrop why{};
+                       const auto h = decodeChannelHeader(c->in, why);
+                       if (!h) {
+                         countDrop(why, remoteOf(*c));
+                         channelLost(c, "bad frame header");
+                         return;
+                       }
+                       readBody(c, *h);
+                     });
+  }
+
+  void readBody(const ChannelPtr& c, ChannelHeader h) {
+    c->in.resize(kChannelHeaderSize + h.length + kChannelMacSize);
+    asio::async_read(
+        c->socket, asio::buffer(c->in.data() + kChannelHeaderSize, h.length + kChannelMacSize),
+        [this, c, h](const boost::system::error_code& ec, std::size_t) {
+          if (stopped || channel != c) {
+            return;
+          }
+          if (ec) {
+            channelLost(c, ec.message());
+            return;
+          }
+          if (!verifyChannelFrame(c->in, c->key)) {
+            countDrop(PeerDrop::BadAuth, remoteOf(*c));
+            channelLost(c, "bad frame MAC");
+            return;
+          }
+          if (h.seq != c->recvSeq + 1) {
+            countDrop(h.seq <= c->recvSeq ? PeerDrop::Replayed : PeerDrop::BadField, remoteOf(*c));
+            channelLost(c, "frame out of sequence");
+            return;
+          }
+          c->recvSeq = h.seq;
+          ++counters.framesReceived;
+          counters.frameBytesReceived += c->in.size();
+          if (sink) {
+            sink->onChannelPayload(std::span(c->in.data() + kChannelHeaderSize, h.length));
+          }
+          if (!stopped && channel == c) {
+            readHeader(c);
+          }
+        });
+  }
+
+  bool sendPayload(std::span<const std::uint8_t> payload) {
+    if (!channel || !channel->frames || payload.size() > kMaxChannelPayload) {
+      return false;
+    }
+    auto& c = *channel;
+    c.out.push_back(encodeChannelFrame(++c.sendSeq, payload, c.key));
+    c.pending += c.out.back().size();
+    ++counters.framesSent;
+    counters.frameBytesSent += c.out.back().size();
+    if (!c.writing) {
+      writeNext(channel);
+    }
+    return true;
+  }
+
+  void writeNext(const ChannelPtr& c) {
+    c->writing = true;
+    asio::async_write(c->socket, asio::buffer(c->out.front()),
+                      [this, c](const boost::system::error_code& ec, std::size_t) {
+                        c->writing = false;
+                        if (stopped || channel != c) {
+                          return;
+                        }
+                        if (ec) {
+                          channelLost(c, ec.message());
+                          return;
+                        }
+                        c->pending -= c->out.front().size();
+                        c->out.pop_front();
+                        if (!c->out.empty()) {
+                          writeNext(c);
+                        }
+                      });
   }
 
   void readLoop(const ChannelPtr& c) {
@@ -461,6 +589,9 @@ struct PeerLink::Impl {
     channel.reset();
     ++counters.channelDowns;
     RMHA_LOG(Info, "peer", "channel down: {}", why);
+    if (c->frames && sink) {
+      sink->onChannelClosed();
+    }
     events->onPeerChannel(false);
     scheduleReconnect();
   }
@@ -482,5 +613,13 @@ void PeerLink::stop() { impl_->stop(); }
 void PeerLink::send(PeerMessage m) { impl_->send(m); }
 bool PeerLink::channelUp() const { return impl_->channel != nullptr; }
 const PeerLinkCounters& PeerLink::counters() const { return impl_->counters; }
+void PeerLink::setChannelSink(ChannelSink* sink) { impl_->sink = sink; }
+bool PeerLink::channelReady() const { return impl_->channel && impl_->channel->frames; }
+bool PeerLink::sendPayload(std::span<const std::uint8_t> payload) {
+  return impl_->sendPayload(payload);
+}
+std::size_t PeerLink::pendingBytes() const {
+  return impl_->channel ? impl_->channel->pending : 0;
+}
 
 } // namespace rmha::failover

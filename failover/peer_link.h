@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <system_error>
 
@@ -50,6 +51,31 @@ public:
   virtual bool channelUp() const = 0;
 };
 
+/// Receives what the TCP channel carries after the hellos (the replication stream).
+class ChannelSink {
+public:
+  virtual ~ChannelSink() = default;
+  /// The channel is up and the peer speaks channel frames.
+  virtual void onChannelOpen() = 0;
+  /// The channel that was open closed (the peer died, restarted, or sent a bad frame).
+  virtual void onChannelClosed() = 0;
+  /// One authenticated payload from the peer, in the order sent.
+  virtual void onChannelPayload(std::span<const std::uint8_t> payload) = 0;
+};
+
+/// Sends payloads on the TCP channel (a fake in unit tests).
+class ChannelTransport {
+public:
+  virtual ~ChannelTransport() = default;
+  /// True while the channel is up and the peer speaks channel frames.
+  virtual bool channelReady() const = 0;
+  /// Queues one payload (at most kMaxChannelPayload bytes); false when the channel is not
+  /// ready or the payload is too large. Never blocks.
+  virtual bool sendPayload(std::span<const std::uint8_t> payload) = 0;
+  /// Bytes queued and not yet written to the socket (flow control for bulk copies).
+  virtual std::size_t pendingBytes() const = 0;
+};
+
 struct PeerLinkCounters {
   std::uint64_t sent = 0;
   std::uint64_t sendErrors = 0;
@@ -57,9 +83,13 @@ struct PeerLinkCounters {
   std::array<std::uint64_t, kPeerDropCount> dropped{};
   std::uint64_t channelUps = 0;
   std::uint64_t channelDowns = 0;
+  std::uint64_t framesSent = 0;
+  std::uint64_t framesReceived = 0;
+  std::uint64_t frameBytesSent = 0;
+  std::uint64_t frameBytesReceived = 0;
 };
 
-class PeerLink final : public PeerTransport {
+class PeerLink final : public PeerTransport, public ChannelTransport {
 public:
   PeerLink(boost::asio::io_context& io, PeerLinkOptions options, const core::TimeSource& time);
   ~PeerLink() override;
@@ -73,6 +103,12 @@ public:
   void send(PeerMessage m) override;
   bool channelUp() const override;
   const PeerLinkCounters& counters() const;
+  /// Where channel payloads go (nullptr: dropped). Set before start().
+  void setChannelSink(ChannelSink* sink);
+  // ChannelTransport
+  bool channelReady() const override;
+  bool sendPayload(std::span<const std::uint8_t> payload) override;
+  std::size_t pendingBytes() const override;
 
 private:
   struct Impl;

@@ -147,4 +147,75 @@ bool ReplayGuard::accept(std::uint64_t epoch, std::uint64_t seq, core::Monotonic
   return true;
 }
 
+ChannelKey channelKey(std::string_view key, const PeerFrame& helloOf1, const PeerFrame& helloOf2) {
+  constexpr std::string_view kLabel = "rmha-channel";
+  std::array<std::uint8_t, kLabel.size() + 2 * kPeerFrameSize> input{};
+  std::memcpy(input.data(), kLabel.data(), kLabel.size());
+  std::memcpy(input.data() + kLabel.size(), helloOf1.data(), kPeerFrameSize);
+  std::memcpy(input.data() + kLabel.size() + kPeerFrameSize, helloOf2.data(), kPeerFrameSize);
+  ChannelKey out{};
+  unsigned int len = 32;
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), input.data(), input.size(),
+       out.data(), &len);
+  return out;
+}
+
+std::vector<std::uint8_t> encodeChannelFrame(std::uint64_t seq,
+                                             std::span<const std::uint8_t> payload,
+                                             const ChannelKey& key) {
+  std::vector<std::uint8_t> f(kChannelHeaderSize + payload.size() + kChannelMacSize);
+  std::memcpy(f.data(), "RMHC", 4);
+  f[4] = kChannelFrameVersion;
+  f[5] = kChannelPayload;
+  put(&f[8], payload.size(), 4);
+  put(&f[12], seq, 8);
+  if (!payload.empty()) {
+    std::memcpy(f.data() + kChannelHeaderSize, payload.data(), payload.size());
+  }
+  const auto signedSize = kChannelHeaderSize + payload.size();
+  unsigned int len = 32;
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), f.data(), signedSize,
+       f.data() + signedSize, &len);
+  return f;
+}
+
+std::optional<ChannelHeader> decodeChannelHeader(std::span<const std::uint8_t> h, PeerDrop& why) {
+  if (h.size() < kChannelHeaderSize) {
+    why = PeerDrop::Truncated;
+    return std::nullopt;
+  }
+  if (std::memcmp(h.data(), "RMHC", 4) != 0) {
+    why = PeerDrop::BadMagic;
+    return std::nullopt;
+  }
+  if (h[4] != kChannelFrameVersion) {
+    why = PeerDrop::BadVersion;
+    return std::nullopt;
+  }
+  if (h[5] != kChannelPayload || h[6] != 0 || h[7] != 0) {
+    why = PeerDrop::BadField;
+    return std::nullopt;
+  }
+  ChannelHeader out;
+  out.length = static_cast<std::uint32_t>(get(&h[8], 4));
+  out.seq = get(&h[12], 8);
+  if (out.length > kMaxChannelPayload) {
+    why = PeerDrop::Oversized;
+    return std::nullopt;
+  }
+  return out;
+}
+
+bool verifyChannelFrame(std::span<const std::uint8_t> frame, const ChannelKey& key) {
+  if (frame.size() < kChannelHeaderSize + kChannelMacSize) {
+    return false;
+  }
+  const auto signedSize = frame.size() - kChannelMacSize;
+  std::uint8_t expected[32];
+  unsigned int len = 32;
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), frame.data(), signedSize, expected,
+       &len);
+  return CRYPTO_memcmp(expected, frame.data() + signedSize, 32) == 0;
+}
+
 } // namespace rmha::failover

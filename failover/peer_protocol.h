@@ -14,6 +14,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/time_source.h"
 #include "failover/ha_state.h"
@@ -27,6 +28,9 @@ enum PeerFlags : std::uint8_t {
   kFlagFit = 1 << 0,
   kFlagYielding = 1 << 1,
   kFlagMaintenance = 1 << 2,
+  /// In a channel hello: the sender speaks channel frames (below) after the hello. A peer
+  /// without it gets no replication, so a pair can be upgraded one node at a time.
+  kFlagChannelFrames = 1 << 3,
 };
 
 struct PeerMessage {
@@ -86,5 +90,43 @@ private:
   std::uint64_t window_ = 0; ///< bit i set: highest_ - i seen
   core::MonotonicTime lastAccepted_{};
 };
+
+// --- Channel frames: what the TCP channel carries after the two hellos ---------------------
+//
+//   0  magic "RMHC"   4 version (1)   5 type (1 = payload)   6 reserved(2)
+//   8  payload length (u32)            12 sequence (u64: 1, 2, 3... per direction)
+//   20 payload, then HMAC-SHA256 over bytes 0..20+length (32 bytes)
+// The MAC key is derived per channel from the shared key and both hellos (channelKey()), so
+// a frame recorded on one channel is refused on any other; the strict +1 sequence refuses a
+// replayed or dropped frame within a channel.
+
+inline constexpr std::size_t kChannelHeaderSize = 20;
+inline constexpr std::size_t kChannelMacSize = 32;
+inline constexpr std::uint8_t kChannelFrameVersion = 1;
+inline constexpr std::uint8_t kChannelPayload = 1;
+inline constexpr std::size_t kMaxChannelPayload = std::size_t{1} << 20;
+
+using ChannelKey = std::array<std::uint8_t, 32>;
+
+/// The per-channel MAC key: HMAC-SHA256(key, "rmha-channel" | hello of member 1 | hello of
+/// member 2).
+ChannelKey channelKey(std::string_view key, const PeerFrame& helloOf1, const PeerFrame& helloOf2);
+
+/// A whole frame (header, payload, MAC).
+std::vector<std::uint8_t> encodeChannelFrame(std::uint64_t seq,
+                                             std::span<const std::uint8_t> payload,
+                                             const ChannelKey& key);
+
+struct ChannelHeader {
+  std::uint32_t length = 0;
+  std::uint64_t seq = 0;
+};
+
+/// Checks magic, version, type and the length bound of a header; `why` says what failed.
+std::optional<ChannelHeader> decodeChannelHeader(std::span<const std::uint8_t> header,
+                                                 PeerDrop& why);
+
+/// Checks the MAC of a whole frame (header + payload + MAC), in constant time.
+bool verifyChannelFrame(std::span<const std::uint8_t> frame, const ChannelKey& key);
 
 } // namespace rmha::failover

@@ -1,0 +1,578 @@
+// Session replication: the source's stream, backlog and bulk copy; the sink's ordered apply,
+// acknowledgements and resync requests. See replication.h for the exchange.
+#include "failover/replication.h"
+
+#include <algorithm>
+
+#include "core/log.h"
+
+namespace rmha::failover {
+
+using core::sip::Session;
+
+namespace {
+constexpr std::size_t kLagSamples = 4096;
+constexpr auto kRefusalLogEvery = std::chrono::seconds(1);
+
+std::string hex(std::uint64_t v) { return fmt::format("{:016x}", v); }
+
+Record control(RecordType type, std::uint64_t stream, std::uint64_t seq, std::uint64_t count = 0) {
+  Record r;
+  r.type = type;
+  r.stream = stream;
+  r.seq = seq;
+  r.count = count;
+  return r;
+}
+} // namespace
+
+Replicator::Replicator(ReplicationOptions options, ChannelTransport& channel, ReplicaStore& store,
+                       const core::TimeSource& time, core::TimerFactory& timers)
+    : opt_(options), channel_(channel), store_(store), time_(time) {
+  bulkTimer_ = timers.createTimer([this] { pumpBulk(); });
+  waiterTimer_ = timers.createTimer([this] {
+    failWaiter(fmt::format("the standby acknowledged {} of {} record(s) in time{}", acked_, seq_,
+                           bulk_ ? " (a bulk copy was running)" : ""));
+  });
+  lagMs_.reserve(kLagSamples);
+}
+
+Replicator::~Replicator() {
+  bulkTimer_->disable();
+  waiterTimer_->disable();
+}
+
+// --- source ---------------------------------------------------------------------------------
+
+void Replicator::setSource(bool source) {
+  if (source == source_) {
+    return;
+  }
+  flush();
+  source_ = source;
+  backlog_.clear();
+  bulk_.reset();
+  bulkTimer_->disable();
+  bulkAwaitAck_ = 0;
+  seq_ = sentSeq_ = acked_ = 0;
+  peerPositionKnown_ = false;
+  if (!source) {
+    failWaiter("this node is no longer active");
+    RMHA_LOG(Info, "replication", "this node follows the peer's session stream");
+    return;
+  }
+  // A new stream per term as the source: the peer's position in an older one means nothing.
+  const auto ns = static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(time_.systemTime().time_since_epoch())
+          .count());
+  auto id = (ns << 2) | static_cast<std::uint64_t>(opt_.localMember & 3);
+  streamId_ = id > streamId_ ? id : streamId_ + 4;
+  RMHA_LOG(Info, "replication", "this node streams its {} session(s) as stream {}",
+           mirror_.size(), hex(streamId_));
+  if (open_) {
+    startBulk("this node became active");
+    flush();
+  }
+}
+
+void Replicator::onLocalUpsert(const Session& s, core::MonotonicTime at) {
+  // On the sink the table follows the peer: local changes are echoes of applied records, or
+  // side effects that only the active decides.
+  if (!source_) {
+    return;
+  }
+  auto it = mirror_.find(s.callId);
+  if (it != mirror_.end() && sameSession(it->second, s)) {
+    return;
+  }
+  mirror_.insert_or_assign(s.callId, s);
+  Record r;
+  r.type = RecordType::Upsert;
+  r.session = s;
+  append(std::move(r), at);
+}
+
+void Replicator::onLocalRemove(const std::string& callId, core::MonotonicTime at) {
+  if (!source_) {
+    return;
+  }
+  auto it = mirror_.find(callId);
+  if (it == mirror_.end()) {
+    return;
+  }
+  mirror_.erase(it);
+  Record r;
+  r.type = RecordType::Remove;
+  r.text = callId;
+  append(std::move(r), at);
+}
+
+void Replicator::append(Record r, core::MonotonicTime at) {
+  r.stream = streamId_;
+  r.seq = ++seq_;
+  auto encoded = encodeRecord(r);
+  if (open_ && peerPositionKnown_ && !bulk_ && sentSeq_ + 1 == r.seq) {
+    sendRecord(encoded);
+    sentSeq_ = r.seq;
+    ++counters_.recordsSent;
+  }
+  backlog_.push_back({r.seq, std::move(encoded), at});
+  if (backlog_.size() <= opt_.backlogLimit) {
+    return;
+  }
+  backlog_.pop_front();
+  if (backlog_.front().seq - 1 > acked_ && open_ && !bulk_) {
+    // The peer has not acknowledged a record that is no longer kept: it cannot catch up
+    // from the backlog any more.
+    ++counters_.backlogOverflows;
+    startBulk(fmt::format("the backlog of {} record(s) overflowed (the peer acknowledged {})",
+                          opt_.backlogLimit, acked_));
+  } else if (backlog_.front().seq - 1 > acked_ && !open_ && backlog_.front().seq - 2 == acked_) {
+    ++counters_.backlogOverflows;
+    RMHA_LOG(Warn, "replication", "the backlog of {} record(s) overflowed while the peer was "
+             "away: it gets a bulk copy when it comes back", opt_.backlogLimit);
+  }
+}
+
+void Replicator::sendRecord(std::span<const std::uint8_t> record) {
+  if (out_.size() + record.size() > opt_.maxPayloadBytes) {
+    flush();
+  }
+  out_.addEncoded(record);
+}
+
+void Replicator::sendNow(const Record& r) { sendRecord(encodeRecord(r)); }
+
+void Replicator::flush() {
+  if (out_.empty()) {
+    return;
+  }
+  if (open_) {
+    channel_.sendPayload(out_.bytes());
+  }
+  out_.reset();
+}
+
+void Replicator::startBulk(const std::string& why) {
+  if (!open_ || !source_) {
+    return;
+  }
+  RMHA_LOG(Info, "replication", "bulk copy of {} session(s) to the peer: {}", mirror_.size(), why);
+  bulk_ = Bulk{seq_, std::nullopt, 0};
+  bulkStarted_ = time_.monotonicTime();
+  bulkAwaitAck_ = seq_ + 1; // +1: 0 means "none"
+  peerPositionKnown_ = true;
+  ++counters_.bulkSyncsSent;
+  sendNow(control(RecordType::BulkBegin, streamId_, seq_, mirror_.size()));
+  pumpBulk();
+}
+
+void Replicator::pumpBulk() {
+  if (!bulk_ || !open_) {
+    return;
+  }
+  if (channel_.pendingBytes() > opt_.writeHighWater) {
+    bulkTimer_->enable(opt_.bulkRetry);
+    return;
+  }
+  auto it = bulk_->cursor ? mirror_.upper_bound(*bulk_->cursor) : mirror_.begin();
+  Record item;
+  item.type = RecordType::BulkItem;
+  std::size_t n = 0;
+  for (; it != mirror_.end() && n < opt_.bulkItemsPerRound; ++it, ++n) {
+    item.session = it->second;
+    sendNow(item);
+  }
+  bulk_->sent += n;
+  if (it == mirror_.end()) {
+    finishBulk();
+    return;
+  }
+  // Keys changed behind the cursor from now on travel in the stream after BulkEnd.
+  bulk_->cursor = std::prev(it)->first;
+  flush();
+  bulkTimer_->enable(core::Duration::zero());
+}
+
+void Replicator::finishBulk() {
+  const auto snapshot = bulk_->snapshotSeq;
+  lastBulkSessions_ = bulk_->sent;
+  sendNow(control(RecordType::BulkEnd, streamId_, snapshot, bulk_->sent));
+  bulk_.reset();
+  sentSeq_ = snapshot;
+  if (!backlog_.empty() && backlog_.front().seq > snapshot + 1) {
+    ++counters_.backlogOverflows;
+    startBulk("the backlog overflowed during the bulk copy");
+    return;
+  }
+  resendFrom(snapshot);
+}
+
+void Replicator::resendFrom(std::uint64_t applied) {
+  for (const auto& p : backlog_) {
+    if (p.seq > applied) {
+      sendRecord(p.record);
+      ++counters_.recordsResent;
+    }
+  }
+  sentSeq_ = seq_;
+  flush();
+}
+
+void Replicator::onResume(const Record& r) {
+  ++counters_.resumes;
+  const bool sameStream = r.stream == streamId_ && r.seq <= seq_;
+  const bool inBacklog =
+      r.seq == seq_ || (!backlog_.empty() && backlog_.front().seq <= r.seq + 1);
+  if (sameStream && inBacklog) {
+    acked_ = r.seq;
+    while (!backlog_.empty() && backlog_.front().seq <= acked_) {
+      backlog_.pop_front();
+    }
+    peerPositionKnown_ = true;
+    RMHA_LOG(Info, "replication", "the peer resumes stream {} at {}: resending {} record(s)",
+             hex(streamId_), r.seq, seq_ - r.seq);
+    resendFrom(r.seq);
+    checkWaiter();
+    return;
+  }
+  startBulk(r.stream == streamId_
+                ? fmt::format("the peer is at record {}, the backlog starts at {}", r.seq,
+                              backlog_.empty() ? seq_ + 1 : backlog_.front().seq)
+                : fmt::format("the peer (re)joined (it followed stream {})", hex(r.stream)));
+}
+
+void Replicator::onAck(const Record& r) {
+  if (r.stream != streamId_ || r.seq > sentSeq_) {
+    return;
+  }
+  const auto now = time_.monotonicTime();
+  if (r.seq > acked_) {
+    if (!backlog_.empty() && backlog_.front().seq <= r.seq) {
+      const auto& p = backlog_[static_cast<std::size_t>(r.seq - backlog_.front().seq)];
+      const double ms = core::toMillis(now - p.at);
+      if (lagMs_.size() < kLagSamples) {
+        lagMs_.push_back(ms);
+      } else {
+        lagMs_[lagNext_++ % kLagSamples] = ms;
+      }
+    }
+    acked_ = r.seq;
+    while (!backlog_.empty() && backlog_.front().seq <= acked_) {
+      backlog_.pop_front();
+    }
+  }
+  if (bulkAwaitAck_ != 0 && !bulk_ && r.seq + 1 >= bulkAwaitAck_) {
+    bulkAwaitAck_ = 0;
+    lastBulkMs_ = core::toMillis(now - bulkStarted_);
+    RMHA_LOG(Info, "replication", "bulk copy of {} session(s) acknowledged in {:.1f} ms",
+             lastBulkSessions_, lastBulkMs_);
+  }
+  checkWaiter();
+}
+
+bool Replicator::synced() const {
+  return source_ && open_ && channel_.channelReady() && peerPositionKnown_ && !bulk_ &&
+         bulkAwaitAck_ == 0 && acked_ == seq_;
+}
+
+void Replicator::whenSynced(core::Duration timeout, SyncedCallback done) {
+  failWaiter("replaced by a newer request");
+  if (!source_) {
+    done(false, "this node is not active");
+    return;
+  }
+  if (synced()) {
+    done(true, "");
+    return;
+  }
+  waiter_ = std::move(done);
+  waiterTimer_->enable(timeout);
+}
+
+void Replicator::checkWaiter() {
+  if (waiter_ && synced()) {
+    waiterTimer_->disable();
+    auto w = std::move(waiter_);
+    waiter_ = nullptr;
+    w(true, "");
+  }
+}
+
+void Replicator::failWaiter(const std::string& why) {
+  if (waiter_) {
+    waiterTimer_->disable();
+    auto w = std::move(waiter_);
+    waiter_ = nullptr;
+    w(false, why);
+  }
+}
+
+// --- channel --------------------------------------------------------------------------------
+
+void Replicator::onChannelOpen() {
+  open_ = true;
+  out_.reset();
+  resyncRequested_ = false;
+  incoming_.reset();
+  bulk_.reset();
+  bulkTimer_->disable();
+  bulkAwaitAck_ = 0;
+  peerPositionKnown_ = false;
+  // Both sides say where they are; the source answers with the backlog or a bulk copy.
+  sendNow(control(RecordType::Resume, followStream_, applied_, kReplicationVersion));
+  flush();
+}
+
+void Replicator::onChannelClosed() {
+  open_ = false;
+  out_.reset();
+  incoming_.reset();
+  bulk_.reset();
+  bulkTimer_->disable();
+  bulkAwaitAck_ = 0;
+  peerPositionKnown_ = false;
+  failWaiter("the replication channel closed");
+}
+
+void Replicator::onChannelPayload(std::span<const std::uint8_t> payload) {
+  const auto d = decodePayload(payload);
+  bool ack = false;
+  for (const auto& r : d.records) {
+    applyRecord(r, ack);
+  }
+  if (d.error != PayloadError::None) {
+    refuse(d, payload.size());
+  }
+  if (ack) {
+    sendNow(control(RecordType::Ack, followStream_, applied_));
+  }
+  flush();
+}
+
+// --- sink -----------------------------------------------------------------------------------
+
+bool Replicator::applyRecord(const Record& r, bool& ack) {
+  switch (r.type) {
+  case RecordType::Upsert:
+  case RecordType::Remove:
+    if (incoming_) {
+      return true; // the stream resumes after BulkEnd
+    }
+    if (followStream_ == 0 || r.stream != followStream_) {
+      if (!source_) {
+        requestResync(fmt::format("a record of stream {}, this node follows {}", hex(r.stream),
+                                  hex(followStream_)));
+      }
+      return true;
+    }
+    if (r.seq <= applied_) {
+      ++counters_.duplicatesIgnored;
+      return true;
+    }
+    if (r.seq != applied_ + 1) {
+      requestResync(fmt::format("record {} came after {}", r.seq, applied_));
+      return true;
+    }
+    if (r.type == RecordType::Upsert) {
+      applyUpsert(r.session);
+    } else {
+      applyRemove(r.text);
+    }
+    applied_ = r.seq;
+    ++counters_.recordsApplied;
+    ack = true;
+    return true;
+  case RecordType::BulkBegin:
+    incoming_ = Incoming{r.stream, r.seq, {}};
+    resyncRequested_ = false;
+    RMHA_LOG(Info, "replication", "receiving a bulk copy of {} session(s) (stream {})", r.count,
+             hex(r.stream));
+    return true;
+  case RecordType::BulkItem:
+    if (incoming_) {
+      incoming_->keys.insert(r.session.callId);
+      applyUpsert(r.session);
+    }
+    return true;
+  case RecordType::BulkEnd:
+    if (!incoming_ || incoming_->stream != r.stream || incoming_->snapshotSeq != r.seq) {
+      return true;
+    }
+    for (auto it = mirror_.begin(); it != mirror_.end();) {
+      auto next = std::next(it);
+      if (!incoming_->keys.contains(it->first)) {
+        store_.removeReplica(it->first);
+        mirror_.erase(it);
+      }
+      it = next;
+    }
+    followStream_ = r.stream;
+    applied_ = r.seq;
+    ++counters_.bulkSyncsReceived;
+    RMHA_LOG(Info, "replication", "bulk copy received: {} session(s), following stream {} from {}",
+             incoming_->keys.size(), hex(followStream_), applied_);
+    incoming_.reset();
+    ack = true;
+    return true;
+  case RecordType::Ack:
+    if (source_) {
+      onAck(r);
+    }
+    return true;
+  case RecordType::Resume:
+    if (source_) {
+      onResume(r);
+    }
+    return true;
+  case RecordType::Resync:
+    if (source_) {
+      ++counters_.resyncsAnswered;
+      RMHA_LOG(Warn, "replication", "the peer asks for a resync: {}", r.text);
+      startBulk("the peer asked for it");
+    }
+    return true;
+  }
+  return true;
+}
+
+void Replicator::applyUpsert(const Session& s) {
+  mirror_.insert_or_assign(s.callId, s);
+  store_.insertReplica(s);
+}
+
+void Replicator::applyRemove(const std::string& callId) {
+  mirror_.erase(callId);
+  store_.removeReplica(callId);
+}
+
+void Replicator::requestResync(const std::string& why) {
+  if (resyncRequested_ || !open_) {
+    return;
+  }
+  resyncRequested_ = true;
+  ++counters_.resyncsRequested;
+  RMHA_LOG(Warn, "replication", "asking the peer for a full resync: {}", why);
+  Record r;
+  r.type = RecordType::Resync;
+  r.text = why;
+  sendNow(r);
+}
+
+void Replicator::refuse(const PayloadDecode& d, std::size_t payloadSize) {
+  ++counters_.recordsRefused;
+  lastRefusal_ = fmt::format("record {} of a {}-byte payload: {} (format version {}, this node "
+                             "reads version {})",
+                             d.failedIndex + 1, payloadSize, toString(d.error), d.version,
+                             kReplicationVersion);
+  const auto now = time_.monotonicTime();
+  if (lastRefusalLogged_ == core::MonotonicTime{} || now - lastRefusalLogged_ >= kRefusalLogEvery) {
+    RMHA_LOG(Error, "replication", "REPLICATION_RECORD_REFUSED {} ({} refused so far)",
+             lastRefusal_, counters_.recordsRefused);
+    lastRefusalLogged_ = now;
+  }
+  requestResync("a record did not decode: " + lastRefusal_);
+}
+
+// --- status ---------------------------------------------------------------------------------
+
+std::string Replicator::stateName() const {
+  if (!open_) {
+    return "disconnected";
+  }
+  if (source_) {
+    if (bulk_ || !peerPositionKnown_ || bulkAwaitAck_ != 0) {
+      return "syncing";
+    }
+    return acked_ == seq_ ? "in-sync" : "behind";
+  }
+  return incoming_ || resyncRequested_ ? "syncing" : "in-sync";
+}
+
+nlohmann::json Replicator::status() const {
+  auto lag = lagMs_;
+  auto pct = [&lag](double q) -> nlohmann::json {
+    if (lag.empty()) {
+      return nullptr;
+    }
+    auto k = static_cast<std::size_t>(q * static_cast<double>(lag.size() - 1));
+    std::nth_element(lag.begin(), lag.begin() + static_cast<std::ptrdiff_t>(k), lag.end());
+    return lag[k];
+  };
+  const auto& c = counters_;
+  nlohmann::json j = {
+      {"role", source_ ? "source" : "sink"},
+      {"state", stateName()},
+      {"behind", source_ ? seq_ - acked_ : 0},
+      {"stream", hex(source_ ? streamId_ : followStream_)},
+      {"seq", seq_},
+      {"acked_seq", acked_},
+      {"applied_seq", applied_},
+      {"sessions", mirror_.size()},
+      {"backlog", backlog_.size()},
+      {"backlog_limit", opt_.backlogLimit},
+      {"lag_ms", {{"p50", pct(0.5)}, {"p99", pct(0.99)}, {"samples", lagMs_.size()}}},
+      {"bulk", {{"running", bulk_.has_value()},
+                {"last_ms", lastBulkMs_ < 0 ? nlohmann::json(nullptr) : nlohmann::json(lastBulkMs_)},
+                {"last_sessions", lastBulkSessions_}}},
+      {"counters", {{"records_sent", c.recordsSent}, {"records_resent", c.recordsResent},
+                    {"records_applied", c.recordsApplied}, {"records_refused", c.recordsRefused},
+                    {"duplicates_ignored", c.duplicatesIgnored},
+                    {"backlog_overflows", c.backlogOverflows},
+                    {"bulk_syncs_sent", c.bulkSyncsSent},
+                    {"bulk_syncs_received", c.bulkSyncsReceived},
+                    {"resyncs_requested", c.resyncsRequested},
+                    {"resyncs_answered", c.resyncsAnswered}, {"resumes", c.resumes}}}};
+  if (!lastRefusal_.empty()) {
+    j["last_refusal"] = lastRefusal_;
+  }
+  return j;
+}
+
+// --- SIP thread -> HA thread ----------------------------------------------------------------
+
+SessionChangeQueue::SessionChangeQueue(const core::TimeSource& time, Post postToHa,
+                                       Replicator& replicator)
+    : time_(time), post_(std::move(postToHa)), replicator_(replicator) {}
+
+void SessionChangeQueue::onSessionUpserted(const Session& s) {
+  push({false, s, time_.monotonicTime()});
+}
+
+void SessionChangeQueue::onSessionRemoved(const core::sip::SessionKey& key) {
+  Change c;
+  c.removed = true;
+  c.session.callId = key.callId;
+  c.at = time_.monotonicTime();
+  push(std::move(c));
+}
+
+void SessionChangeQueue::push(Change c) {
+  bool first = false;
+  {
+    std::lock_guard lock(mutex_);
+    first = queue_.empty();
+    queue_.push_back(std::move(c));
+  }
+  if (first) {
+    post_([this] { drain(); });
+  }
+}
+
+void SessionChangeQueue::drain() {
+  {
+    std::lock_guard lock(mutex_);
+    std::swap(queue_, work_);
+  }
+  for (const auto& c : work_) {
+    if (c.removed) {
+      replicator_.onLocalRemove(c.session.callId, c.at);
+    } else {
+      replicator_.onLocalUpsert(c.session, c.at);
+    }
+  }
+  work_.clear();
+  replicator_.flush();
+}
+
+} // namespace rmha::failover

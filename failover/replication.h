@@ -1,0 +1,205 @@
+#pragma once
+// Session replication between the pair: the node that owns the traffic (the source) streams
+// every session change with a sequence number on the peer channel; the other node (the sink)
+// applies each change in order and acknowledges cumulatively. A bounded backlog of
+// unacknowledged records covers a short disconnection; past it, or when a node (re)joins,
+// the source sends a bulk copy of its table, then the stream goes on. Everything here runs on
+// the HA thread; session changes from the SIP thread come through SessionChangeQueue.
+//
+//   source                                          sink
+//   SIP thread: observer -> SessionChangeQueue
+//   HA thread:  Replicator --Upsert/Remove #n-->    Replicator -> ReplicaStore (SIP thread)
+//                          <--Ack n (cumulative)--
+//               channel opens: <--Resume (stream, applied)-- ; then backlog from applied+1,
+//               or BulkBegin S, BulkItem..., BulkEnd S, then #S+1...
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/sip/session_table.h"
+#include "core/time_source.h"
+#include "core/timer.h"
+#include "failover/peer_link.h"
+#include "failover/replication_codec.h"
+
+namespace rmha::failover {
+
+/// Where the sink applies the peer's sessions (the SIP service in the daemon, a fake in tests).
+class ReplicaStore {
+public:
+  virtual ~ReplicaStore() = default;
+  /// Inserts or replaces a session of the peer. Must not block.
+  virtual void insertReplica(core::sip::Session s) = 0;
+  /// Removes a session. Must not block.
+  virtual void removeReplica(std::string callId) = 0;
+};
+
+struct ReplicationOptions {
+  int localMember = 1;
+  std::size_t backlogLimit = 65536;       ///< unacknowledged records kept for a reconnection
+  std::size_t maxPayloadBytes = 60000;    ///< a payload is sent once it reaches this size
+  std::size_t bulkItemsPerRound = 2000;   ///< sessions encoded per bulk round (HA thread)
+  std::size_t writeHighWater = 4u << 20;  ///< bulk waits while more than this is queued
+  core::Duration bulkRetry = core::Millis{1};
+};
+
+struct ReplicationCounters {
+  std::uint64_t recordsSent = 0;
+  std::uint64_t recordsResent = 0;
+  std::uint64_t recordsApplied = 0;
+  std::uint64_t recordsRefused = 0;
+  std::uint64_t duplicatesIgnored = 0;
+  std::uint64_t backlogOverflows = 0;
+  std::uint64_t bulkSyncsSent = 0;
+  std::uint64_t bulkSyncsReceived = 0;
+  std::uint64_t resyncsRequested = 0;
+  std::uint64_t resyncsAnswered = 0;
+  std::uint64_t resumes = 0;
+};
+
+class Replicator final : public ChannelSink {
+public:
+  using SyncedCallback = std::function<void(bool ok, const std::string& why)>;
+
+  Replicator(ReplicationOptions options, ChannelTransport& channel, ReplicaStore& store,
+             const core::TimeSource& time, core::TimerFactory& timers);
+  ~Replicator() override;
+  Replicator(const Replicator&) = delete;
+  Replicator& operator=(const Replicator&) = delete;
+
+  /// This node owns the traffic (active) or not. Becoming the source starts a new stream
+  /// (and a bulk copy when the channel is up); ceasing drops the backlog.
+  void setSource(bool source);
+  bool source() const { return source_; }
+
+  /// A local session change (from SessionChangeQueue). `at` is when the SIP thread made it.
+  void onLocalUpsert(const core::sip::Session& s, core::MonotonicTime at);
+  void onLocalRemove(const std::string& callId, core::MonotonicTime at);
+  /// Sends what onLocal* queued since the last flush (one payload).
+  void flush();
+
+  /// Source: the channel is up, no bulk copy runs and the peer acknowledged every record.
+  bool synced() const;
+  /// Calls `done` once synced (ok) or after `timeout`, a channel loss or a role change
+  /// (not ok, with why). One waiter at a time: a second one replaces the first (not ok).
+  void whenSynced(core::Duration timeout, SyncedCallback done);
+
+  /// For `rmhactl status`: state (in-sync / syncing / behind / disconnected), sequences, lag.
+  nlohmann::json status() const;
+  const ReplicationCounters& counters() const { return counters_; }
+  std::size_t mirrorSize() const { return mirror_.size(); }
+
+  // ChannelSink
+  void onChannelOpen() override;
+  void onChannelClosed() override;
+  void onChannelPayload(std::span<const std::uint8_t> payload) override;
+
+private:
+  struct Pending {
+    std::uint64_t seq = 0;
+    std::vector<std::uint8_t> record;
+    core::MonotonicTime at{};
+  };
+  struct Bulk {
+    std::uint64_t snapshotSeq = 0;
+    std::optional<std::string> cursor; ///< last Call-ID sent
+    std::uint64_t sent = 0;
+  };
+  struct Incoming {
+    std::uint64_t stream = 0;
+    std::uint64_t snapshotSeq = 0;
+    std::unordered_set<std::string> keys;
+  };
+
+  // Source side.
+  void append(Record r, core::MonotonicTime at);
+  void sendRecord(std::span<const std::uint8_t> record);
+  void sendNow(const Record& r);
+  void startBulk(const std::string& why);
+  void pumpBulk();
+  void finishBulk();
+  void resendFrom(std::uint64_t applied);
+  void onResume(const Record& r);
+  void onAck(const Record& r);
+  void checkWaiter();
+  void failWaiter(const std::string& why);
+  // Sink side.
+  bool applyRecord(const Record& r, bool& ack);
+  void applyUpsert(const core::sip::Session& s);
+  void applyRemove(const std::string& callId);
+  void requestResync(const std::string& why);
+  void refuse(const PayloadDecode& d, std::size_t payloadSize);
+  std::string stateName() const;
+
+  ReplicationOptions opt_;
+  ChannelTransport& channel_;
+  ReplicaStore& store_;
+  const core::TimeSource& time_;
+  core::TimerPtr bulkTimer_;
+  core::TimerPtr waiterTimer_;
+  ReplicationCounters counters_;
+  std::map<std::string, core::sip::Session, std::less<>> mirror_; // ordered: bulk cursor
+  PayloadWriter out_;
+  bool open_ = false;
+  // Source.
+  bool source_ = false;
+  std::uint64_t streamId_ = 0;
+  std::uint64_t seq_ = 0;
+  std::uint64_t sentSeq_ = 0;
+  std::uint64_t acked_ = 0;
+  bool peerPositionKnown_ = false;
+  std::deque<Pending> backlog_;
+  std::optional<Bulk> bulk_;
+  core::MonotonicTime bulkStarted_{};
+  std::uint64_t bulkAwaitAck_ = 0;     ///< snapshot seq of the bulk whose ack ends the timing
+  double lastBulkMs_ = -1;
+  std::uint64_t lastBulkSessions_ = 0;
+  std::vector<double> lagMs_;          ///< ring of recent change-to-ack times
+  std::size_t lagNext_ = 0;
+  SyncedCallback waiter_;
+  // Sink.
+  std::uint64_t followStream_ = 0;
+  std::uint64_t applied_ = 0;
+  std::optional<Incoming> incoming_;
+  bool resyncRequested_ = false;
+  std::string lastRefusal_;
+  core::MonotonicTime lastRefusalLogged_{};
+};
+
+/// The SIP thread's session observer: queues changes and hands them to the HA thread with
+/// `post` (one post per burst). Set it on SipService with setSessionObserver().
+class SessionChangeQueue final : public core::sip::SessionObserver {
+public:
+  using Post = std::function<void(std::function<void()>)>;
+  SessionChangeQueue(const core::TimeSource& time, Post postToHa, Replicator& replicator);
+
+  void onSessionUpserted(const core::sip::Session& s) override;
+  void onSessionRemoved(const core::sip::SessionKey& key) override;
+  /// HA thread: feeds everything queued to the replicator and flushes.
+  void drain();
+
+private:
+  struct Change {
+    bool removed = false;
+    core::sip::Session session;  ///< removed: only callId
+    core::MonotonicTime at{};
+  };
+  void push(Change c);
+
+  const core::TimeSource& time_;
+  Post post_;
+  Replicator& replicator_;
+  std::mutex mutex_;
+  std::vector<Change> queue_;
+  std::vector<Change> work_;
+};
+
+} // namespace rmha::failover

@@ -1,0 +1,392 @@
+// The replication stream between two Replicators on a fake channel and the fake clock:
+// ordered apply and cumulative acks, resume from the backlog, bulk copy on overflow, on join
+// and on a corrupted record, graceful-handover waits, role swaps.
+#include <gtest/gtest.h>
+
+#include <deque>
+#include <map>
+
+#include "failover/replication.h"
+#include "tests/fakes/fake_clock.h"
+
+namespace rmha::failover {
+namespace {
+
+using namespace std::chrono_literals;
+using core::sip::Session;
+using core::sip::SessionState;
+
+class FakeChannel final : public ChannelTransport {
+public:
+  bool channelReady() const override { return ready; }
+  bool sendPayload(std::span<const std::uint8_t> p) override {
+    if (!ready) {
+      return false;
+    }
+    queue.emplace_back(p.begin(), p.end());
+    return true;
+  }
+  std::size_t pendingBytes() const override { return pending; }
+
+  bool ready = false;
+  std::size_t pending = 0;
+  std::deque<std::vector<std::uint8_t>> queue;
+};
+
+class FakeStore final : public ReplicaStore {
+public:
+  void insertReplica(Session s) override { sessions[s.callId] = std::move(s); }
+  void removeReplica(std::string callId) override { sessions.erase(callId); }
+  std::map<std::string, Session> sessions;
+};
+
+struct Node {
+  Node(test::FakeClock& clock, int member, ReplicationOptions o)
+      : repl((o.localMember = member, o), chan, store, clock, clock) {}
+  FakeChannel chan;
+  FakeStore store;
+  Replicator repl;
+};
+
+class Replication : public ::testing::Test {
+protected:
+  void SetUp() override { build({}); }
+
+  void build(ReplicationOptions o) {
+    b.reset();
+    a.reset();
+    a = std::make_unique<Node>(clock, 1, o);
+    b = std::make_unique<Node>(clock, 2, o);
+  }
+
+  void open() {
+    a->chan.ready = b->chan.ready = true;
+    a->repl.onChannelOpen();
+    b->repl.onChannelOpen();
+    settle();
+  }
+
+  void close() {
+    a->chan.ready = b->chan.ready = false;
+    a->chan.queue.clear();
+    b->chan.queue.clear();
+    a->repl.onChannelClosed();
+    b->repl.onChannelClosed();
+  }
+
+  // Delivers every queued payload both ways (and runs due timers) until nothing moves.
+  void settle() {
+    for (int round = 0; round < 100000; ++round) {
+      clock.advance(0ms);
+      bool moved = false;
+      for (auto [from, to] : {std::pair{a.get(), b.get()}, std::pair{b.get(), a.get()}}) {
+        while (!from->chan.queue.empty()) {
+          auto p = std::move(from->chan.queue.front());
+          from->chan.queue.pop_front();
+          to->repl.onChannelPayload(p);
+          moved = true;
+        }
+      }
+      if (!moved) {
+        return;
+      }
+    }
+    FAIL() << "the exchange never settled";
+  }
+
+  Session session(const std::string& id, SessionState st = SessionState::Confirmed) {
+    Session s;
+    s.callId = id;
+    s.fromTag = "ft-" + id;
+    s.toTag = st == SessionState::Trying ? "" : "tt-" + id;
+    s.server = "udp:192.0.2.21:5070";
+    s.routeSet = "<sip:192.0.2.100;lr>";
+    s.cseq = 1;
+    s.state = st;
+    s.createdUs = 1000;
+    return s;
+  }
+
+  // A change on the active (node a), as the SIP thread reports it.
+  void upsert(const Session& s) {
+    truth[s.callId] = s;
+    a->repl.onLocalUpsert(s, clock.monotonicTime());
+    a->repl.flush();
+  }
+  void remove(const std::string& id) {
+    truth.erase(id);
+    a->repl.onLocalRemove(id, clock.monotonicTime());
+    a->repl.flush();
+  }
+
+  void expectStandbyHasTruth() {
+    ASSERT_EQ(b->store.sessions.size(), truth.size());
+    for (const auto& [id, s] : truth) {
+      auto it = b->store.sessions.find(id);
+      ASSERT_NE(it, b->store.sessions.end()) << id;
+      EXPECT_TRUE(sameSession(it->second, s)) << id;
+    }
+  }
+
+  test::FakeClock clock;
+  std::unique_ptr<Node> a;
+  std::unique_ptr<Node> b;
+  std::map<std::string, Session> truth;
+};
+
+TEST_F(Replication, StreamAppliesInOrderAndAcknowledges) {
+  a->repl.setSource(true);
+  open();
+  upsert(session("c1", SessionState::Trying));
+  upsert(session("c2"));
+  settle();
+  upsert(session("c1"));
+  remove("c2");
+  settle();
+  expectStandbyHasTruth();
+  EXPECT_TRUE(a->repl.synced());
+  const auto st = a->repl.status();
+  EXPECT_EQ(st["state"], "in-sync");
+  EXPECT_EQ(st["seq"], 4);
+  EXPECT_EQ(st["acked_seq"], 4);
+  EXPECT_EQ(st["backlog"], 0);
+  EXPECT_EQ(b->repl.status()["applied_seq"], 4);
+  EXPECT_EQ(b->repl.counters().recordsApplied, 4u);
+  EXPECT_EQ(st["lag_ms"]["samples"], 4);
+}
+
+TEST_F(Replication, UnchangedSessionIsNotSentAgain) {
+  a->repl.setSource(true);
+  open();
+  upsert(session("c1"));
+  auto again = session("c1");
+  again.updatedUs = 99; // the table rewrites the update time on every upsert
+  upsert(again);
+  settle();
+  EXPECT_EQ(a->repl.status()["seq"], 1);
+}
+
+TEST_F(Replication, BehindUntilAcknowledged) {
+  a->repl.setSource(true);
+  open();
+  upsert(session("c1"));
+  upsert(session("c2"));
+  EXPECT_FALSE(a->repl.synced());
+  EXPECT_EQ(a->repl.status()["state"], "behind");
+  EXPECT_EQ(a->repl.status()["behind"], 2);
+  settle();
+  EXPECT_EQ(a->repl.status()["state"], "in-sync");
+}
+
+TEST_F(Replication, ShortDisconnectionResumesFromTheBacklog) {
+  a->repl.setSource(true);
+  open();
+  upsert(session("c1"));
+  settle();
+  close();
+  EXPECT_EQ(a->repl.status()["state"], "disconnected");
+  for (int i = 2; i <= 10; ++i) {
+    upsert(session("c" + std::to_string(i)));
+  }
+  remove("c1");
+  open();
+  expectStandbyHasTruth();
+  EXPECT_EQ(a->repl.counters().recordsResent, 10u);
+  EXPECT_EQ(a->repl.counters().bulkSyncsSent, 1u); // only the first join
+  EXPECT_EQ(b->repl.counters().bulkSyncsReceived, 1u);
+  EXPECT_TRUE(a->repl.synced());
+}
+
+TEST_F(Replication, BacklogOverflowGivesABulkCopy) {
+  ReplicationOptions o;
+  o.backlogLimit = 4;
+  build(o);
+  a->repl.setSource(true);
+  open();
+  for (int i = 1; i <= 5; ++i) {
+    upsert(session("c" + std::to_string(i)));
+    settle();
+  }
+  close();
+  remove("c1");
+  for (int i = 6; i <= 15; ++i) {
+    upsert(session("c" + std::to_string(i)));
+  }
+  EXPECT_GE(a->repl.counters().backlogOverflows, 1u);
+  open();
+  expectStandbyHasTruth();
+  EXPECT_EQ(a->repl.counters().bulkSyncsSent, 2u);
+  EXPECT_EQ(b->repl.counters().bulkSyncsReceived, 2u);
+  EXPECT_TRUE(a->repl.synced());
+}
+
+TEST_F(Replication, OverflowWhileConnectedGivesABulkCopy) {
+  ReplicationOptions o;
+  o.backlogLimit = 3;
+  build(o);
+  a->repl.setSource(true);
+  open();
+  // The standby does not answer for a while: records pile up unacknowledged.
+  for (int i = 1; i <= 10; ++i) {
+    upsert(session("c" + std::to_string(i)));
+  }
+  EXPECT_GE(a->repl.counters().backlogOverflows, 1u);
+  settle();
+  expectStandbyHasTruth();
+  EXPECT_TRUE(a->repl.synced());
+}
+
+TEST_F(Replication, JoiningStandbyGetsEverySessionByBulkCopy) {
+  ReplicationOptions o;
+  o.bulkItemsPerRound = 7; // many rounds
+  build(o);
+  a->repl.setSource(true);
+  for (int i = 0; i < 1000; ++i) {
+    upsert(session("call-" + std::to_string(i)));
+  }
+  open();
+  expectStandbyHasTruth();
+  EXPECT_EQ(b->repl.counters().bulkSyncsReceived, 1u);
+  EXPECT_EQ(a->repl.status()["bulk"]["last_sessions"], 1000);
+  EXPECT_TRUE(a->repl.synced());
+}
+
+TEST_F(Replication, ChangesDuringABulkCopyArriveAfterIt) {
+  ReplicationOptions o;
+  o.bulkItemsPerRound = 10;
+  build(o);
+  a->repl.setSource(true);
+  for (int i = 0; i < 100; ++i) {
+    upsert(session(fmt::format("call-{:03}", i), SessionState::Trying));
+  }
+  a->chan.pending = o.writeHighWater + 1; // the bulk copy stalls after BulkBegin
+  a->chan.ready = b->chan.ready = true;
+  a->repl.onChannelOpen();
+  b->repl.onChannelOpen();
+  settle();
+  EXPECT_EQ(a->repl.status()["state"], "syncing");
+  a->chan.pending = 0;
+  clock.advance(1ms); // one round: the cursor is at call-009
+  // Changes before and after the cursor, and a removal of each kind.
+  upsert(session("call-005"));
+  upsert(session("call-050"));
+  remove("call-003");
+  remove("call-090");
+  upsert(session("call-new"));
+  settle();
+  expectStandbyHasTruth();
+  EXPECT_TRUE(a->repl.synced());
+}
+
+TEST_F(Replication, CorruptedRecordIsRefusedCountedAndResynced) {
+  a->repl.setSource(true);
+  open();
+  upsert(session("c1"));
+  upsert(session("c2"));
+  settle();
+  // A payload whose second record is cut: the first (an ack) stands, the rest is refused.
+  Record ok;
+  ok.type = RecordType::Ack;
+  PayloadWriter w;
+  w.add(ok);
+  auto bad = encodeRecord(ok);
+  bad.resize(bad.size() - 3);
+  w.addEncoded(bad);
+  b->repl.onChannelPayload(w.bytes());
+  EXPECT_EQ(b->repl.counters().recordsRefused, 1u);
+  EXPECT_EQ(b->repl.status()["state"], "syncing");
+  EXPECT_NE(b->repl.status()["last_refusal"].get<std::string>().find("truncated"),
+            std::string::npos);
+  // Garbage and a future version are refused the same way.
+  const std::vector<std::uint8_t> garbage = {kReplicationVersion, 0xff, 0, 0};
+  b->repl.onChannelPayload(garbage);
+  const std::vector<std::uint8_t> future = {kReplicationVersion + 1, 1, 2, 3};
+  b->repl.onChannelPayload(future);
+  EXPECT_EQ(b->repl.counters().recordsRefused, 3u);
+  EXPECT_EQ(b->repl.counters().resyncsRequested, 1u); // one outstanding request
+  settle();
+  EXPECT_EQ(a->repl.counters().resyncsAnswered, 1u);
+  expectStandbyHasTruth();
+  EXPECT_EQ(b->repl.status()["state"], "in-sync");
+  upsert(session("c3"));
+  settle();
+  expectStandbyHasTruth();
+}
+
+TEST_F(Replication, GapInTheStreamGivesAResync) {
+  a->repl.setSource(true);
+  open();
+  upsert(session("c1"));
+  settle();
+  upsert(session("c2"));
+  a->chan.queue.clear(); // record 2 lost
+  upsert(session("c3"));
+  settle();
+  EXPECT_EQ(b->repl.counters().resyncsRequested, 1u);
+  expectStandbyHasTruth();
+  EXPECT_TRUE(a->repl.synced());
+}
+
+TEST_F(Replication, WhenSyncedWaitsForTheAcknowledgement) {
+  a->repl.setSource(true);
+  open();
+  upsert(session("c1"));
+  int calls = 0;
+  bool result = false;
+  a->repl.whenSynced(1s, [&](bool ok, const std::string&) {
+    ++calls;
+    result = ok;
+  });
+  EXPECT_EQ(calls, 0);
+  settle();
+  EXPECT_EQ(calls, 1);
+  EXPECT_TRUE(result);
+}
+
+TEST_F(Replication, WhenSyncedTimesOutOrFailsOnChannelLoss) {
+  a->repl.setSource(true);
+  open();
+  upsert(session("c1"));
+  std::string why;
+  a->repl.whenSynced(200ms, [&](bool ok, const std::string& w) { why = ok ? "ok" : w; });
+  clock.advance(200ms);
+  EXPECT_NE(why.find("acknowledged 0 of 1"), std::string::npos) << why;
+  why.clear();
+  a->repl.whenSynced(1s, [&](bool ok, const std::string& w) { why = ok ? "ok" : w; });
+  close();
+  EXPECT_EQ(why, "the replication channel closed");
+}
+
+TEST_F(Replication, StandbyIgnoresItsOwnEchoes) {
+  a->repl.setSource(true);
+  open();
+  upsert(session("c1"));
+  settle();
+  // The standby's table reports the applied session back: nothing is sent.
+  b->repl.onLocalUpsert(session("c1"), clock.monotonicTime());
+  b->repl.onLocalRemove("c1", clock.monotonicTime());
+  b->repl.flush();
+  EXPECT_TRUE(b->chan.queue.empty());
+  EXPECT_EQ(b->repl.status()["seq"], 0);
+}
+
+TEST_F(Replication, RoleSwapStreamsTheOtherWay) {
+  a->repl.setSource(true);
+  open();
+  upsert(session("c1"));
+  upsert(session("c2"));
+  settle();
+  a->repl.setSource(false);
+  b->repl.setSource(true);
+  settle();
+  // b now owns the calls and streams them; a follows.
+  b->repl.onLocalRemove("c1", clock.monotonicTime());
+  b->repl.flush();
+  settle();
+  EXPECT_TRUE(b->repl.synced());
+  ASSERT_EQ(a->store.sessions.size(), 1u);
+  EXPECT_TRUE(a->store.sessions.contains("c2"));
+}
+
+} // namespace
+} // namespace rmha::failover
