@@ -32,9 +32,8 @@ HaService::HaService(HaServiceOptions options, const core::TimeSource& time,
   commandTimer_ = timers.createTimer([this] {
     if (pendingCommand_) {
       RMHA_LOG(Error, "failover", "operator command had no outcome in time; answering it");
-      auto done = std::move(pendingCommand_);
-      pendingCommand_ = nullptr;
-      done(false, "no outcome in time; see the daemon's log");
+      ++gateGeneration_;
+      completeCommand(false, "no outcome in time; see the daemon's log");
     }
   });
 }
@@ -66,7 +65,69 @@ void HaService::command(HaEvent event, CommandDone done) {
   pendingCommand_ = std::move(done);
   // A safety net only: the machine answers every command itself, within its own deadlines.
   commandTimer_->enable(options_.engine.handoverTimeout * 2 + options_.engine.deadInterval);
+  if (gateApplies(event)) {
+    commandThroughGate(event);
+    return;
+  }
   feed(event);
+}
+
+bool HaService::gateApplies(HaEvent event) const {
+  // Only a handover that would start now waits; the machine refuses the others at once.
+  const auto& peer = machine_.peer();
+  return gate_ && (event == HaEvent::OperatorFailover || event == HaEvent::MaintenanceOn) &&
+         machine_.state() == HaState::Active &&
+         options_.engine.mode == EngineSettings::Mode::ActiveStandby &&
+         machine_.peerAlive(time_.monotonicTime()) && peer.state == HaState::Standby && peer.fit;
+}
+
+// Graceful handover: stop taking new calls, wait until the standby has acknowledged every
+// session, then hand over make-before-break. Whatever stops it, a node that is still active
+// serves again.
+void HaService::commandThroughGate(HaEvent event) {
+  auto done = std::move(pendingCommand_);
+  pendingCommand_ = [this, done = std::move(done)](bool ok, const std::string& message) {
+    if (!ok && machine_.state() == HaState::Active && !serving_) {
+      serving_ = true;
+      service_.startServing();
+    }
+    done(ok, message);
+  };
+  commandTimer_->enable(options_.handoverSyncTimeout + options_.engine.handoverTimeout * 2 +
+                        options_.engine.deadInterval);
+  serving_ = false;
+  service_.stopServing();
+  RMHA_LOG(Info, "failover", "graceful handover: new calls refused; waiting until the standby "
+           "holds every session (at most {:.0f} ms)",
+           core::toMillis(options_.handoverSyncTimeout));
+  const auto gen = ++gateGeneration_;
+  gate_->prepareHandover(options_.handoverSyncTimeout,
+                         [this, event, gen](bool ok, const std::string& why) {
+                           if (gen != gateGeneration_ || !pendingCommand_) {
+                             return;
+                           }
+                           if (machine_.state() != HaState::Active) {
+                             completeCommand(false, fmt::format("this node became {} while "
+                                                                "waiting for the standby",
+                                                                machine_.state()));
+                           } else if (!ok) {
+                             completeCommand(false, "graceful handover aborted: " + why +
+                                                        "; this node stays active");
+                           } else {
+                             RMHA_LOG(Info, "failover", "graceful handover: the standby holds "
+                                      "every session; handing over");
+                             feed(event);
+                           }
+                         });
+}
+
+void HaService::completeCommand(bool ok, const std::string& message) {
+  commandTimer_->disable();
+  if (pendingCommand_) {
+    auto done = std::move(pendingCommand_);
+    pendingCommand_ = nullptr;
+    done(ok, message);
+  }
 }
 
 void HaService::feed(HaEvent event, const EventInput& input) {
@@ -133,12 +194,7 @@ void HaService::applyAction(const Action& a) {
         } else if constexpr (std::is_same_v<T, action::SendToPeer>) {
           sendToPeer(act.kind, act.handoverId);
         } else if constexpr (std::is_same_v<T, action::CompleteCommand>) {
-          commandTimer_->disable();
-          if (pendingCommand_) {
-            auto done = std::move(pendingCommand_);
-            pendingCommand_ = nullptr;
-            done(act.ok, act.message);
-          }
+          completeCommand(act.ok, act.message);
         }
       },
       a);

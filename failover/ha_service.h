@@ -20,6 +20,20 @@ struct HaServiceOptions {
   EngineSettings engine;
   core::Duration heartbeatInterval = core::Millis{10};
   std::string modeName;       ///< for status: none / active-standby / active-active
+  /// Graceful handover: how long the active waits for the standby to hold every session.
+  core::Duration handoverSyncTimeout = std::chrono::seconds(5);
+};
+
+/// Graceful handover (session replication): before an operator failover or maintenance
+/// hands the role over, the active stops taking new calls and asks the gate to wait until
+/// the standby has acknowledged every session.
+class HandoverGate {
+public:
+  virtual ~HandoverGate() = default;
+  /// Runs `done(true, "")` once the peer holds every session, or `done(false, why)` (time
+  /// out, channel lost). Called on the HA thread; `done` runs on the HA thread.
+  virtual void prepareHandover(core::Duration timeout,
+                               std::function<void(bool ok, const std::string& why)> done) = 0;
 };
 
 /// One logged transition, kept for status and timelines.
@@ -54,6 +68,8 @@ public:
   }
   nlohmann::json status() const;
   const std::deque<TransitionRecord>& history() const { return history_; }
+  /// Sets (or clears) the graceful-handover gate. Without one, handovers start at once.
+  void setHandoverGate(HandoverGate* gate) { gate_ = gate; }
 
   // PeerEvents
   void onPeerMessage(const PeerMessage& m, int path) override;
@@ -72,6 +88,9 @@ private:
   void onHeartbeatTimer();
   void armDeadline();
   void record(const Transition& t, HaEvent event);
+  bool gateApplies(HaEvent event) const;
+  void commandThroughGate(HaEvent event);
+  void completeCommand(bool ok, const std::string& message);
 
   HaServiceOptions options_;
   const core::TimeSource& time_;
@@ -97,6 +116,8 @@ private:
   std::uint64_t reasserts_ = 0;
   std::deque<TransitionRecord> history_;
   std::function<void(const TransitionRecord&)> observer_;
+  HandoverGate* gate_ = nullptr;
+  std::uint64_t gateGeneration_ = 0;
   std::string linkReason_;
   std::string lastDecision_;
   core::MonotonicTime lastDecisionLogged_{};

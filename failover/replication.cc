@@ -148,7 +148,14 @@ void Replicator::flush() {
     return;
   }
   if (open_) {
-    channel_.sendPayload(out_.bytes());
+    if (++payloadsSent_ == opt_.corruptPayload) {
+      auto bad = out_.bytes();
+      bad[1] = 0xee; // the first record's type
+      RMHA_LOG(Warn, "replication", "test hook: sending payload {} corrupted", payloadsSent_);
+      channel_.sendPayload(bad);
+    } else {
+      channel_.sendPayload(out_.bytes());
+    }
   }
   out_.reset();
 }

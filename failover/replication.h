@@ -49,6 +49,7 @@ struct ReplicationOptions {
   std::size_t bulkItemsPerRound = 2000;   ///< sessions encoded per bulk round (HA thread)
   std::size_t writeHighWater = 4u << 20;  ///< bulk waits while more than this is queued
   core::Duration bulkRetry = core::Millis{1};
+  std::uint64_t corruptPayload = 0;       ///< tests only: corrupt the Nth payload sent (0: none)
 };
 
 struct ReplicationCounters {
@@ -148,6 +149,7 @@ private:
   ReplicationCounters counters_;
   std::map<std::string, core::sip::Session, std::less<>> mirror_; // ordered: bulk cursor
   PayloadWriter out_;
+  std::uint64_t payloadsSent_ = 0;
   bool open_ = false;
   // Source.
   bool source_ = false;

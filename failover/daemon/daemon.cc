@@ -28,6 +28,7 @@
 #include "core/sip/sip_service.h"
 #include "failover/ha_service.h"
 #include "failover/peer_link.h"
+#include "failover/replication_sip.h"
 #include "netlink/link_monitor.h"
 #include "netlink/no_steering.h"
 #include "netlink/vip_steering.h"
@@ -166,6 +167,7 @@ struct Daemon::Impl {
   std::unique_ptr<netlink::NetlinkLinkMonitor> links;
   std::unique_ptr<failover::PeerLink> peer;
   std::unique_ptr<failover::HaService> ha;
+  std::unique_ptr<failover::SipReplication> replication;  // sessions to the peer (HA + SIP)
   std::unique_ptr<core::ControlServer> control;
   std::list<Waiter> waiters;
   bool stopping = false;
@@ -195,7 +197,19 @@ struct Daemon::Impl {
     }
     ha = std::make_unique<failover::HaService>(ho, time, timers, peer.get(), *steering, *links,
                                                *service, *sessions);
-    ha->setTransitionObserver([this](const failover::TransitionRecord&) { wakeWaiters(); });
+    if (peer && sip) {
+      failover::ReplicationOptions ro;
+      ro.localMember = c.localMember;
+      replication = std::make_unique<failover::SipReplication>(io, sipIo, *sip, *peer, ro, time,
+                                                               timers);
+      ha->setHandoverGate(replication.get());
+    }
+    ha->setTransitionObserver([this](const failover::TransitionRecord& r) {
+      if (replication) {
+        replication->onState(r.to);
+      }
+      wakeWaiters();
+    });
     control = std::make_unique<core::ControlServer>(
         io, config.control.socket,
         [this](const json& req, core::ControlReply reply) { handle(req, std::move(reply)); });
@@ -317,6 +331,9 @@ struct Daemon::Impl {
     j["pid"] = ::getpid();
     if (sip) {
       j["sip"] = sip->statusJson();
+    }
+    if (replication) {
+      j["replication"] = replication->replicator().status();
     }
     if (peer) {
       const auto& k = peer->counters();

@@ -117,6 +117,20 @@ void printStatus(const json& j) {
   }
   fmt::print("steering     {}\n", j.value("steering", ""));
   fmt::print("sessions     {}\n", j.value("sessions", 0));
+  if (const auto& r = j["replication"]; r.is_object()) {
+    const auto state = r.value("state", "?");
+    const auto lag = [&r](const char* q) {
+      const auto& v = r["lag_ms"][q];
+      return v.is_number() ? fmt::format("{:.2f}", v.get<double>()) : std::string("-");
+    };
+    fmt::print("replication  {}, {}", state == "behind" ? fmt::format("behind by {}", r.value("behind", 0)) : state,
+               r.value("role", "") == "source"
+                   ? fmt::format("streaming: seq {}, last acked {}, lag p50 {} ms p99 {} ms",
+                                 r.value("seq", 0), r.value("acked_seq", 0), lag("p50"), lag("p99"))
+                   : fmt::format("following: last applied {}", r.value("applied_seq", 0)));
+    fmt::print(", {} session(s), refused {}\n", r.value("sessions", 0),
+               r["counters"].value("records_refused", 0));
+  }
   const auto& c = j["counters"];
   fmt::print("counters     transitions {}, reasserts {}", c.value("transitions", 0),
              c.value("reasserts", 0));

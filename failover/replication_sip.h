@@ -1,0 +1,88 @@
+#pragma once
+// Session replication wired to the embedded SIP resource manager (header only: the failover
+// library does not link the SIP one; the daemon, which links both, includes this).
+//
+//   SIP thread: SipService --SessionObserver--> SessionChangeQueue --post--> HA thread
+//   HA thread:  Replicator <--> PeerLink channel;  Replicator --ReplicaStore--> SipService
+//               HaService --HandoverGate--> (SIP-thread round trip) --> Replicator::whenSynced
+#include <cstdlib>
+#include <string>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+
+#include "core/sip/sip_service.h"
+#include "failover/ha_service.h"
+#include "failover/peer_link.h"
+#include "failover/replication.h"
+
+namespace rmha::failover {
+
+class SipReplicaStore final : public ReplicaStore {
+public:
+  explicit SipReplicaStore(core::sip::SipService& sip) : sip_(sip) {}
+  void insertReplica(core::sip::Session s) override { sip_.insertReplicatedSession(std::move(s)); }
+  void removeReplica(std::string callId) override {
+    sip_.removeReplicatedSession(std::move(callId));
+  }
+
+private:
+  core::sip::SipService& sip_;
+};
+
+class SipReplication final : public HandoverGate {
+public:
+  /// Attaches itself to `sip` (session observer) and `link` (channel sink).
+  SipReplication(boost::asio::io_context& haIo, boost::asio::io_context& sipIo,
+                 core::sip::SipService& sip, PeerLink& link, ReplicationOptions options,
+                 const core::TimeSource& time, core::TimerFactory& timers)
+      : haIo_(haIo), sipIo_(sipIo), sip_(sip), link_(link), store_(sip),
+        replicator_(withTestHooks(options), link, store_, time, timers),
+        changes_(time, [&haIo](std::function<void()> f) { boost::asio::post(haIo, std::move(f)); },
+                 replicator_) {
+    link_.setChannelSink(&replicator_);
+    sip_.setSessionObserver(&changes_);
+  }
+  ~SipReplication() override {
+    sip_.setSessionObserver(nullptr);
+    link_.setChannelSink(nullptr);
+  }
+  SipReplication(const SipReplication&) = delete;
+  SipReplication& operator=(const SipReplication&) = delete;
+
+  /// The HA state changed (transition observer): the node that owns the traffic streams.
+  void onState(HaState s) { replicator_.setSource(ownsTraffic(s)); }
+  Replicator& replicator() { return replicator_; }
+
+  /// A change the SIP thread made before new calls were refused is queued for the HA thread
+  /// once a round trip through the SIP thread completed: only then is "synced" meaningful.
+  void prepareHandover(core::Duration timeout,
+                       std::function<void(bool, const std::string&)> done) override {
+    boost::asio::post(sipIo_, [this, timeout, done = std::move(done)]() mutable {
+      boost::asio::post(haIo_, [this, timeout, done = std::move(done)]() mutable {
+        changes_.drain();
+        replicator_.whenSynced(timeout, std::move(done));
+      });
+    });
+  }
+
+private:
+  // Integration tests corrupt one replication payload to see the standby refuse it and
+  // resync: RMHA_TEST_CORRUPT_REPLICATION=N corrupts the Nth payload this node sends.
+  static ReplicationOptions withTestHooks(ReplicationOptions o) {
+    if (const char* n = std::getenv("RMHA_TEST_CORRUPT_REPLICATION")) {
+      o.corruptPayload = std::strtoull(n, nullptr, 10);
+    }
+    return o;
+  }
+
+  boost::asio::io_context& haIo_;
+  boost::asio::io_context& sipIo_;
+  core::sip::SipService& sip_;
+  PeerLink& link_;
+  SipReplicaStore store_;
+  Replicator replicator_;
+  SessionChangeQueue changes_;
+};
+
+} // namespace rmha::failover

@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Shared by tests/integration/zero_loss_*.sh and scripts/bench-zero-loss (sourced after
+# lab.sh and pair.sh): an rmha pair with a [sip] section behind the VIP, two sipp media
+# servers on the service LAN, and a sipp caller in the client namespace.
+#
+#   client 192.0.2.50 (sipp UAC) --> VIP 192.0.2.100:5060 (node1 | node2) --> ms1 192.0.2.21:5070
+#                                                                          --> ms2 192.0.2.22:5070
+
+ZL_SCENARIOS="$RMHA_SOURCE/tests/integration/sip/scenarios"
+ZL_UAC_PID=""
+
+# zl_sip_lines: the configuration lines after [cluster] (one array element per line).
+# The nodes listen on the VIP itself (bound before they own it: ip_nonlocal_bind), so that
+# what they send leaves from the VIP: a media server that answers the source address of a
+# request (sipp does) then reaches whichever node owns the VIP.
+zl_sip_lines() {
+  ZL_LINES=(
+    "[sip]"
+    "listen = udp:$PAIR_VIP:5060"
+    "advertised-address = $PAIR_VIP"
+    "resource-groups = msml"
+    "[resource-group.msml]"
+    "servers = udp:192.0.2.21:5070, udp:192.0.2.22:5070"
+    "policy = least-used"
+    "capacity = 1000000"
+    "probe-interval-ms = 0"
+    "[routing]"
+    "default-group = msml"
+  )
+}
+
+# zl_pair_up [extra [cluster] lines...]: like pair_up, with [sip] and non-local binding.
+zl_pair_up() {
+  zl_sip_lines
+  lab_init
+  pair_topology
+  local m
+  for m in 1 2; do
+    lab_exec "node$m" sysctl -qw net.ipv4.ip_nonlocal_bind=1
+    pair_config "$m" "$@" "${ZL_LINES[@]}"
+  done
+  pair_start 1
+  pair_start 2
+}
+
+# zl_media_servers: two sipp UAS answering every call (held until the caller's BYE).
+zl_media_servers() {
+  local i
+  cd "$LAB_DIR" # sipp writes its trace files in the working directory
+  for i in 1 2; do
+    lab_ns "ms$i"
+    lab_link "ms$i" eth0 svc "192.0.2.2$i/24" "02:00:00:00:03:2$i"
+    lab_spawn "ms$i" "$LAB_DIR/ms$i.log" sipp -sf "$ZL_SCENARIOS/uas_call.xml" \
+      -i "192.0.2.2$i" -p 5070 -t u1 -nostdin -trace_err
+  done
+}
+
+# zl_calls COUNT RATE HOLD_MS: the caller places COUNT calls at RATE/s, each held HOLD_MS,
+# through the VIP; statistics go to $LAB_DIR/uac.csv. Sets ZL_UAC_PID.
+zl_calls() {
+  rm -f "$LAB_DIR/uac.csv"
+  lab_spawn client "$LAB_DIR/uac.log" sipp -sf "$ZL_SCENARIOS/uac_call.xml" -s msml \
+    -i 192.0.2.50 -p 5061 -t u1 -m "$1" -r "$2" -d "$3" -l "$1" -nostdin \
+    -trace_stat -stf "$LAB_DIR/uac.csv" -fd 1 -timeout 120s -timeout_error \
+    "$PAIR_VIP:5060"
+  ZL_UAC_PID=$LAB_LAST_PID
+}
+
+# zl_wait_calls_done MS: waits (bounded) until the caller exited.
+zl_wait_calls_done() {
+  local deadline=$(( $(lab_now_us) + $1 * 1000 ))
+  while kill -0 "$ZL_UAC_PID" 2>/dev/null; do
+    [ "$(lab_now_us)" -lt "$deadline" ] || return 1
+    sleep 0.05
+  done
+}
+
+# zl_csv FIELD: the caller's last cumulative value of a statistics column (e.g.
+# SuccessfulCall(C), FailedCall(C)).
+zl_csv() {
+  awk -F';' -v f="$1" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == f) c = i; next }
+                        { v = $c } END { print v + 0 }' "$LAB_DIR/uac.csv"
+}
+
+# zl_sessions MEMBER: the node's session-table size (-1 when it does not answer).
+zl_sessions() {
+  local n
+  n=$(pair_ctl "$1" -t 2000 status --json 2>/dev/null | jq -r '.sip.sessions // -1') || n=-1
+  echo "${n:--1}"
+}
+
+# zl_repl MEMBER JQ: a field of the node's replication status.
+zl_repl() { pair_ctl "$1" -t 2000 status --json 2>/dev/null | jq -r ".replication$2"; }
