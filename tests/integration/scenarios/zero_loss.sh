@@ -91,3 +91,58 @@ zl_sessions() {
 
 # zl_repl MEMBER JQ: a field of the node's replication status.
 zl_repl() { pair_ctl "$1" -t 2000 status --json 2>/dev/null | jq -r ".replication$2"; }
+
+# zl_calls_up COUNT HOLD_MS: places COUNT calls (held HOLD_MS) through the VIP and waits
+# (bounded) until node1 holds them and the standby acknowledged every one.
+zl_calls_up() {
+  zl_calls "$1" 50 "$2"
+  wait_until 5000 '[ "$(zl_sessions 1)" -eq '"$1"' ]' ||
+    fail "the active holds $(zl_sessions 1) of $1 sessions"
+  wait_until 5000 '[ "$(zl_sessions 2)" -eq '"$1"' ] && [ "$(zl_repl 1 .state)" = in-sync ]' ||
+    fail "the standby holds $(zl_sessions 2) of $1 sessions (replication $(zl_repl 1 .state))"
+  ok "$1 calls up; the standby holds them all ($(zl_repl 1 .acked_seq) records acknowledged)"
+}
+
+# zl_fail_active METHOD: fails node1 (the active) by crash, kill, linkdown or failover and
+# waits (bounded) until node2 is active.
+zl_fail_active() {
+  case $1 in
+  kill) kill -KILL "$PAIR_PID1" ;;
+  crash) kill -STOP "$PAIR_PID1" ;;
+  linkdown) lab_exec node1 ip link set eth0 down ;;
+  failover) pair_ctl 1 -t 10000 failover >"$LAB_DIR/failover.out" 2>&1 ||
+              fail "rmhactl failover: $(cat "$LAB_DIR/failover.out")" ;;
+  *) fail "unknown failure method $1" ;;
+  esac
+  pair_wait 2 active 15000 || fail "member 2 did not become active after $1"
+  [ "$1" = crash ] && kill -KILL "$PAIR_PID1"
+  return 0
+}
+
+# zl_calls_end COUNT: waits (bounded) for the caller; every call must have ended with BYE/200.
+zl_calls_end() {
+  zl_wait_calls_done 30000 || fail "the caller did not finish: $(tail -c 2000 "$LAB_DIR/uac.log")"
+  local good failed
+  good=$(zl_csv "SuccessfulCall(C)")
+  failed=$(zl_csv "FailedCall(C)")
+  [ "$good" -eq "$1" ] && [ "$failed" -eq 0 ] ||
+    fail "$good of $1 calls ended with BYE/200, $failed failed: $(tail -c 1500 "$LAB_DIR/uac.log")"
+  ok "all $1 calls ended with BYE/200 through the new active"
+  wait_until 5000 '[ "$(zl_sessions 2)" -eq 0 ]' ||
+    fail "the new active still holds $(zl_sessions 2) sessions"
+}
+
+# zl_scenario METHOD [extra [cluster] lines...]: the whole zero-loss test for one method.
+zl_scenario() {
+  local method=$1 calls=20
+  shift
+  zl_pair_up "$@"
+  wait_until 10000 roles_are active standby || fail "no active/standby pair"
+  zl_media_servers
+  wait_until 5000 '[ "$(zl_repl 1 .state)" = in-sync ]' || fail "replication never in sync"
+  zl_calls_up "$calls" 6000
+  zl_fail_active "$method"
+  [ "$(zl_sessions 2)" -eq "$calls" ] || fail "the new active holds $(zl_sessions 2) sessions"
+  ok "$method: member 2 active with the $calls calls"
+  zl_calls_end "$calls"
+}
