@@ -255,7 +255,8 @@ void Replicator::onAck(const Record& r) {
   }
   const auto now = time_.monotonicTime();
   if (r.seq > acked_) {
-    if (!backlog_.empty() && backlog_.front().seq <= r.seq) {
+    // The ack that ends a bulk copy says nothing of the stream's lag.
+    if (bulkAwaitAck_ == 0 && !backlog_.empty() && backlog_.front().seq <= r.seq) {
       const auto& p = backlog_[static_cast<std::size_t>(r.seq - backlog_.front().seq)];
       const double ms = core::toMillis(now - p.at);
       if (lagMs_.size() < kLagSamples) {

@@ -11,6 +11,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 
+#include "core/log.h"
 #include "core/sip/sip_service.h"
 #include "failover/ha_service.h"
 #include "failover/peer_link.h"
@@ -51,7 +52,12 @@ public:
   SipReplication& operator=(const SipReplication&) = delete;
 
   /// The HA state changed (transition observer): the node that owns the traffic streams.
-  void onState(HaState s) { replicator_.setSource(ownsTraffic(s)); }
+  void onState(HaState s) {
+    replicator_.setSource(ownsTraffic(s));
+    if (ownsTraffic(s)) {
+      addSyntheticSessions();
+    }
+  }
   Replicator& replicator() { return replicator_; }
 
   /// A change the SIP thread made before new calls were refused is queued for the HA thread
@@ -67,6 +73,30 @@ public:
   }
 
 private:
+  // The benchmark measures a bulk copy of many sessions without placing that many calls:
+  // RMHA_TEST_SYNTHETIC_SESSIONS=N adds N made-up sessions (once) when this node first
+  // becomes active; they flow through the SIP table and its observer like real ones.
+  void addSyntheticSessions() {
+    const char* n = std::getenv("RMHA_TEST_SYNTHETIC_SESSIONS");
+    if (syntheticAdded_ || n == nullptr) {
+      return;
+    }
+    syntheticAdded_ = true;
+    const auto count = std::strtoull(n, nullptr, 10);
+    RMHA_LOG(Warn, "replication", "test hook: adding {} synthetic sessions", count);
+    for (std::uint64_t i = 0; i < count; ++i) {
+      core::sip::Session s;
+      s.callId = fmt::format("synthetic-{}@bench.invalid", i);
+      s.fromTag = fmt::format("f{}", i);
+      s.toTag = fmt::format("t{}", i);
+      s.server = "udp:192.0.2.21:5070";
+      s.routeSet = "<sip:192.0.2.100;lr>";
+      s.cseq = 1;
+      s.state = core::sip::SessionState::Confirmed;
+      sip_.insertReplicatedSession(std::move(s));
+    }
+  }
+
   // Integration tests corrupt one replication payload to see the standby refuse it and
   // resync: RMHA_TEST_CORRUPT_REPLICATION=N corrupts the Nth payload this node sends.
   static ReplicationOptions withTestHooks(ReplicationOptions o) {
@@ -83,6 +113,7 @@ private:
   SipReplicaStore store_;
   Replicator replicator_;
   SessionChangeQueue changes_;
+  bool syntheticAdded_ = false;
 };
 
 } // namespace rmha::failover
