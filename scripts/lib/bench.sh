@@ -144,3 +144,14 @@ bench_first_arp_us() {
     split($1, t, "."); us = t[1] * 1000000 + t[2];
     if (us >= since) { printf "%.0f\n", us; exit } }'
 }
+
+# bench_restart MEMBER: pair_start, retried for up to 10 s. Stopgap: an rmhad started right
+# after its frozen-then-killed predecessor sometimes cannot bind the peer link's TCP port yet
+# ("tcp 192.0.2.11:9801: Address already in use").
+bench_restart() {
+  local deadline=$(( $(lab_now_us) + 10000000 ))
+  until pair_start "$1" 2>/dev/null; do
+    [ "$(lab_now_us)" -lt "$deadline" ] || { pair_start "$1"; return; }
+    sleep 0.1
+  done
+}
