@@ -267,6 +267,11 @@ void VipSteering::reassert() {
     RMHA_LOG(Warn, "garp", "{}: interface not ready: {}", describe(), ec.message());
   }
   startBurst();
+  // And a second burst later, as after a claim: a reassert often follows a link coming back
+  // (a healed partition), and frames sent before the carrier is up again are lost.
+  if (options_.garpRepeatAfter > core::Duration::zero()) {
+    repeatTimer_->enable(options_.garpRepeatAfter);
+  }
 }
 
 void VipSteering::release() {

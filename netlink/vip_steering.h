@@ -80,8 +80,9 @@ public:
   void acquireStrict(core::SteeringDone done) override;
   /// Stops announcements, renewal and conflict reports, removes the address (best effort).
   void release() override;
-  /// Sends a gratuitous ARP burst again if we own the VIP; during a burst, extends it to
-  /// `garpCount` more frames instead (many reasserts in a row cost one burst).
+  /// Sends a gratuitous ARP burst again if we own the VIP, and a second one after
+  /// `garpRepeatAfter`; during a burst, extends it to `garpCount` more frames instead (many
+  /// reasserts in a row cost one burst).
   void reassert() override;
   /// Removes the VIP from the interface if a previous run left it there.
   void clearStale() override;

@@ -292,6 +292,20 @@ TEST_F(VipSteeringTest, ReassertsDuringABurstExtendItInsteadOfFlooding) {
   EXPECT_EQ(garps(), 5u);
 }
 
+TEST_F(VipSteeringTest, ReassertRepeatsTheBurstLaterLikeAClaim) {
+  make(options());  // second burst 1 s after
+  acquire(false);
+  clock.advance(1500ms);
+  ASSERT_EQ(garps(), 6u);  // the claim's two bursts
+  steering->reassert();
+  clock.advance(10ms);
+  EXPECT_EQ(garps(), 9u);
+  clock.advance(989ms);
+  EXPECT_EQ(garps(), 9u);
+  clock.advance(10ms);  // 1 s after the reassert: its second burst
+  EXPECT_EQ(garps(), 12u);
+}
+
 TEST_F(VipSteeringTest, PeriodicRefresh) {
   auto o = options();
   o.garpRepeatAfter = 0ms;
