@@ -34,12 +34,19 @@ Replicator::Replicator(ReplicationOptions options, ChannelTransport& channel, Re
     failWaiter(fmt::format("the standby acknowledged {} of {} record(s) in time{}", acked_, seq_,
                            bulk_ ? " (a bulk copy was running)" : ""));
   });
+  batchTimer_ = timers.createTimer([this] { commit(); });
+  ackTimer_ = timers.createTimer([this] {
+    sendAck();
+    flush();
+  });
   lagMs_.reserve(kLagSamples);
 }
 
 Replicator::~Replicator() {
   bulkTimer_->disable();
   waiterTimer_->disable();
+  batchTimer_->disable();
+  ackTimer_->disable();
 }
 
 // --- source ---------------------------------------------------------------------------------
@@ -48,12 +55,14 @@ void Replicator::setSource(bool source) {
   if (source == source_) {
     return;
   }
-  flush();
+  commit(); // what was decided as the source still goes out
   source_ = source;
   backlog_.clear();
   bulk_.reset();
   bulkTimer_->disable();
   bulkAwaitAck_ = 0;
+  stagedOrder_.clear();
+  staged_.clear();
   seq_ = sentSeq_ = acked_ = 0;
   peerPositionKnown_ = false;
   if (!source) {
@@ -86,10 +95,7 @@ void Replicator::onLocalUpsert(const Session& s, core::MonotonicTime at) {
     return;
   }
   mirror_.insert_or_assign(s.callId, s);
-  Record r;
-  r.type = RecordType::Upsert;
-  r.session = s;
-  append(std::move(r), at);
+  stage(s.callId, false, at);
 }
 
 void Replicator::onLocalRemove(const std::string& callId, core::MonotonicTime at) {
@@ -101,10 +107,44 @@ void Replicator::onLocalRemove(const std::string& callId, core::MonotonicTime at
     return;
   }
   mirror_.erase(it);
-  Record r;
-  r.type = RecordType::Remove;
-  r.text = callId;
-  append(std::move(r), at);
+  stage(callId, true, at);
+}
+
+void Replicator::stage(const std::string& callId, bool removed, core::MonotonicTime at) {
+  auto [it, fresh] = staged_.try_emplace(callId, Staged{removed, at});
+  if (!fresh) {
+    it->second.removed = removed;
+    ++counters_.changesCoalesced;
+  } else {
+    stagedOrder_.push_back(callId);
+  }
+  if (opt_.batchDelay == core::Duration::zero()) {
+    if (!holdCommit_) {
+      commit();
+    }
+  } else if (!batchTimer_->enabled()) {
+    batchTimer_->enable(opt_.batchDelay);
+  }
+}
+
+void Replicator::commit() {
+  batchTimer_->disable();
+  for (const auto& id : stagedOrder_) {
+    const auto& st = staged_.at(id);
+    Record r;
+    auto m = mirror_.find(id);
+    if (st.removed || m == mirror_.end()) {
+      r.type = RecordType::Remove;
+      r.text = id;
+    } else {
+      r.type = RecordType::Upsert;
+      r.session = m->second;
+    }
+    append(std::move(r), st.at);
+  }
+  stagedOrder_.clear();
+  staged_.clear();
+  flush();
 }
 
 void Replicator::append(Record r, core::MonotonicTime at) {
@@ -281,7 +321,7 @@ void Replicator::onAck(const Record& r) {
 
 bool Replicator::synced() const {
   return source_ && open_ && channel_.channelReady() && peerPositionKnown_ && !bulk_ &&
-         bulkAwaitAck_ == 0 && acked_ == seq_;
+         bulkAwaitAck_ == 0 && acked_ == seq_ && staged_.empty();
 }
 
 void Replicator::whenSynced(core::Duration timeout, SyncedCallback done) {
@@ -290,6 +330,7 @@ void Replicator::whenSynced(core::Duration timeout, SyncedCallback done) {
     done(false, "this node is not active");
     return;
   }
+  commit(); // nothing waits for the batch delay when someone waits for the peer
   if (synced()) {
     done(true, "");
     return;
@@ -334,6 +375,7 @@ void Replicator::onChannelOpen() {
 
 void Replicator::onChannelClosed() {
   open_ = false;
+  ackTimer_->disable();
   out_.reset();
   incoming_.reset();
   bulk_.reset();
@@ -346,16 +388,29 @@ void Replicator::onChannelClosed() {
 void Replicator::onChannelPayload(std::span<const std::uint8_t> payload) {
   const auto d = decodePayload(payload);
   bool ack = false;
+  bool incomingWasStream = true; // a bulk copy's end is acknowledged at once
   for (const auto& r : d.records) {
     applyRecord(r, ack);
+    incomingWasStream = incomingWasStream && r.type != RecordType::BulkEnd;
   }
   if (d.error != PayloadError::None) {
     refuse(d, payload.size());
   }
   if (ack) {
-    sendNow(control(RecordType::Ack, followStream_, applied_));
+    if (opt_.ackDelay == core::Duration::zero() || !incomingWasStream) {
+      sendAck();
+    } else if (!ackTimer_->enabled()) {
+      ackTimer_->enable(opt_.ackDelay);
+    }
   }
   flush();
+}
+
+void Replicator::sendAck() {
+  ackTimer_->disable();
+  if (open_) {
+    sendNow(control(RecordType::Ack, followStream_, applied_));
+  }
 }
 
 // --- sink -----------------------------------------------------------------------------------
@@ -530,7 +585,8 @@ nlohmann::json Replicator::status() const {
                     {"bulk_syncs_sent", c.bulkSyncsSent},
                     {"bulk_syncs_received", c.bulkSyncsReceived},
                     {"resyncs_requested", c.resyncsRequested},
-                    {"resyncs_answered", c.resyncsAnswered}, {"resumes", c.resumes}}}};
+                    {"resyncs_answered", c.resyncsAnswered}, {"resumes", c.resumes},
+                    {"changes_coalesced", c.changesCoalesced}}}};
   if (!lastRefusal_.empty()) {
     j["last_refusal"] = lastRefusal_;
   }
@@ -539,15 +595,23 @@ nlohmann::json Replicator::status() const {
 
 // --- SIP thread -> HA thread ----------------------------------------------------------------
 
-SessionChangeQueue::SessionChangeQueue(const core::TimeSource& time, Post postToHa,
-                                       Replicator& replicator)
-    : time_(time), post_(std::move(postToHa)), replicator_(replicator) {}
+SessionChangeQueue::SessionChangeQueue(const core::TimeSource& time, core::TimerFactory& timers,
+                                       Post postToHa, Replicator& replicator,
+                                       core::Duration delay)
+    : time_(time), post_(std::move(postToHa)), replicator_(replicator), delay_(delay) {
+  timer_ = timers.createTimer([this] { drain(); });
+}
 
 void SessionChangeQueue::onSessionUpserted(const Session& s) {
-  push({false, s, time_.monotonicTime()});
+  if (collecting_.load(std::memory_order_relaxed)) {
+    push({false, s, time_.monotonicTime()});
+  }
 }
 
 void SessionChangeQueue::onSessionRemoved(const core::sip::SessionKey& key) {
+  if (!collecting_.load(std::memory_order_relaxed)) {
+    return;
+  }
   Change c;
   c.removed = true;
   c.session.callId = key.callId;
@@ -562,16 +626,25 @@ void SessionChangeQueue::push(Change c) {
     first = queue_.empty();
     queue_.push_back(std::move(c));
   }
-  if (first) {
-    post_([this] { drain(); });
+  if (!first) {
+    return;
   }
+  post_([this] {
+    if (delay_ == core::Duration::zero()) {
+      drain();
+    } else if (!timer_->enabled()) {
+      timer_->enable(delay_);
+    }
+  });
 }
 
 void SessionChangeQueue::drain() {
+  timer_->disable();
   {
     std::lock_guard lock(mutex_);
     std::swap(queue_, work_);
   }
+  replicator_.beginBatch();
   for (const auto& c : work_) {
     if (c.removed) {
       replicator_.onLocalRemove(c.session.callId, c.at);
@@ -580,7 +653,7 @@ void SessionChangeQueue::drain() {
     }
   }
   work_.clear();
-  replicator_.flush();
+  replicator_.endBatch();
 }
 
 } // namespace rmha::failover

@@ -12,6 +12,7 @@
 //                          <--Ack n (cumulative)--
 //               channel opens: <--Resume (stream, applied)-- ; then backlog from applied+1,
 //               or BulkBegin S, BulkItem..., BulkEnd S, then #S+1...
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -19,6 +20,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -49,6 +51,11 @@ struct ReplicationOptions {
   std::size_t bulkItemsPerRound = 2000;   ///< sessions encoded per bulk round (HA thread)
   std::size_t writeHighWater = 4u << 20;  ///< bulk waits while more than this is queued
   core::Duration bulkRetry = core::Millis{1};
+  /// Source: changes are collected this long and the latest state of each session is sent
+  /// once (a call's INVITE, 180 and 200 within it make one record); 0 sends each at once.
+  core::Duration batchDelay = core::Millis{2};
+  /// Sink: acknowledgements wait this long to cover more records; 0 acknowledges at once.
+  core::Duration ackDelay = core::Millis{1};
   std::uint64_t corruptPayload = 0;       ///< tests only: corrupt the Nth payload sent (0: none)
 };
 
@@ -64,6 +71,7 @@ struct ReplicationCounters {
   std::uint64_t resyncsRequested = 0;
   std::uint64_t resyncsAnswered = 0;
   std::uint64_t resumes = 0;
+  std::uint64_t changesCoalesced = 0;
 };
 
 class Replicator final : public ChannelSink {
@@ -84,7 +92,17 @@ public:
   /// A local session change (from SessionChangeQueue). `at` is when the SIP thread made it.
   void onLocalUpsert(const core::sip::Session& s, core::MonotonicTime at);
   void onLocalRemove(const std::string& callId, core::MonotonicTime at);
-  /// Sends what onLocal* queued since the last flush (one payload).
+  /// Turns the changes collected so far into records and sends them (without waiting for
+  /// the batch delay).
+  void commit();
+  /// With batchDelay 0: changes between beginBatch() and endBatch() make one commit (the
+  /// latest state of each session once).
+  void beginBatch() { holdCommit_ = true; }
+  void endBatch() {
+    holdCommit_ = false;
+    commit();
+  }
+  /// Sends the records queued since the last flush (one payload).
   void flush();
 
   /// Source: the channel is up, no bulk copy runs and the peer acknowledged every record.
@@ -114,6 +132,10 @@ private:
     std::optional<std::string> cursor; ///< last Call-ID sent
     std::uint64_t sent = 0;
   };
+  struct Staged {
+    bool removed = false;
+    core::MonotonicTime at{};  ///< the first change in the batch (lag is measured from it)
+  };
   struct Incoming {
     std::uint64_t stream = 0;
     std::uint64_t snapshotSeq = 0;
@@ -121,6 +143,7 @@ private:
   };
 
   // Source side.
+  void stage(const std::string& callId, bool removed, core::MonotonicTime at);
   void append(Record r, core::MonotonicTime at);
   void sendRecord(std::span<const std::uint8_t> record);
   void sendNow(const Record& r);
@@ -131,6 +154,7 @@ private:
   void onResume(const Record& r);
   void onAck(const Record& r);
   void checkWaiter();
+  void sendAck();
   void failWaiter(const std::string& why);
   // Sink side.
   bool applyRecord(const Record& r, bool& ack);
@@ -146,6 +170,8 @@ private:
   const core::TimeSource& time_;
   core::TimerPtr bulkTimer_;
   core::TimerPtr waiterTimer_;
+  core::TimerPtr batchTimer_;
+  core::TimerPtr ackTimer_;
   ReplicationCounters counters_;
   std::map<std::string, core::sip::Session, std::less<>> mirror_; // ordered: bulk cursor
   PayloadWriter out_;
@@ -159,6 +185,9 @@ private:
   std::uint64_t acked_ = 0;
   bool peerPositionKnown_ = false;
   std::deque<Pending> backlog_;
+  bool holdCommit_ = false;
+  std::vector<std::string> stagedOrder_;
+  std::unordered_map<std::string, Staged> staged_;
   std::optional<Bulk> bulk_;
   core::MonotonicTime bulkStarted_{};
   std::uint64_t bulkAwaitAck_ = 0;     ///< snapshot seq of the bulk whose ack ends the timing
@@ -177,16 +206,24 @@ private:
 };
 
 /// The SIP thread's session observer: queues changes and hands them to the HA thread with
-/// `post` (one post per burst). Set it on SipService with setSessionObserver().
+/// `post`: the first change after a drain wakes the HA thread, which drains `delay` later,
+/// so that a burst (a call's INVITE, 180 and 200) costs one wake-up and one record. Set it
+/// on SipService with setSessionObserver().
 class SessionChangeQueue final : public core::sip::SessionObserver {
 public:
   using Post = std::function<void(std::function<void()>)>;
-  SessionChangeQueue(const core::TimeSource& time, Post postToHa, Replicator& replicator);
+  /// `timers` call back on the HA thread.
+  SessionChangeQueue(const core::TimeSource& time, core::TimerFactory& timers, Post postToHa,
+                     Replicator& replicator, core::Duration delay);
 
   void onSessionUpserted(const core::sip::Session& s) override;
   void onSessionRemoved(const core::sip::SessionKey& key) override;
   /// HA thread: feeds everything queued to the replicator and flushes.
   void drain();
+  /// Any thread: whether changes are collected at all. Off on the standby, whose table
+  /// changes are echoes of what it applied (the replicator would ignore them): they cost no
+  /// queueing and no wake-up of the HA thread.
+  void setCollecting(bool on) { collecting_.store(on, std::memory_order_relaxed); }
 
 private:
   struct Change {
@@ -199,6 +236,9 @@ private:
   const core::TimeSource& time_;
   Post post_;
   Replicator& replicator_;
+  core::Duration delay_;
+  core::TimerPtr timer_;
+  std::atomic<bool> collecting_{true};
   std::mutex mutex_;
   std::vector<Change> queue_;
   std::vector<Change> work_;

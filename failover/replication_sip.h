@@ -33,14 +33,25 @@ private:
 
 class SipReplication final : public HandoverGate {
 public:
+  /// Session changes are collected this long on the way to the HA thread (one wake-up and
+  /// one record per call's burst); the replicator itself then sends at once.
+  static constexpr core::Duration kCollectChanges = core::Millis{2};
+
   /// Attaches itself to `sip` (session observer) and `link` (channel sink).
   SipReplication(boost::asio::io_context& haIo, boost::asio::io_context& sipIo,
                  core::sip::SipService& sip, PeerLink& link, ReplicationOptions options,
                  const core::TimeSource& time, core::TimerFactory& timers)
       : haIo_(haIo), sipIo_(sipIo), sip_(sip), link_(link), store_(sip),
         replicator_(withTestHooks(options), link, store_, time, timers),
-        changes_(time, [&haIo](std::function<void()> f) { boost::asio::post(haIo, std::move(f)); },
-                 replicator_) {
+        changes_(time, timers,
+                 [&haIo](std::function<void()> f) { boost::asio::post(haIo, std::move(f)); },
+                 replicator_, kCollectChanges) {
+    // RMHA_TEST_NO_REPLICATION: the benchmark's baseline, an HA pair that does not
+    // replicate (the replicator stays detached and idle).
+    if (std::getenv("RMHA_TEST_NO_REPLICATION") != nullptr) {
+      RMHA_LOG(Warn, "replication", "test hook: session replication is off");
+      return;
+    }
     link_.setChannelSink(&replicator_);
     sip_.setSessionObserver(&changes_);
   }
@@ -53,6 +64,9 @@ public:
 
   /// The HA state changed (transition observer): the node that owns the traffic streams.
   void onState(HaState s) {
+    // Collecting starts before the node serves (the transition is observed before its
+    // actions run), so no change of the new active is missed.
+    changes_.setCollecting(ownsTraffic(s));
     replicator_.setSource(ownsTraffic(s));
     if (ownsTraffic(s)) {
       addSyntheticSessions();
@@ -100,6 +114,7 @@ private:
   // Integration tests corrupt one replication payload to see the standby refuse it and
   // resync: RMHA_TEST_CORRUPT_REPLICATION=N corrupts the Nth payload this node sends.
   static ReplicationOptions withTestHooks(ReplicationOptions o) {
+    o.batchDelay = core::Duration::zero(); // SessionChangeQueue collects
     if (const char* n = std::getenv("RMHA_TEST_CORRUPT_REPLICATION")) {
       o.corruptPayload = std::strtoull(n, nullptr, 10);
     }

@@ -50,7 +50,15 @@ struct Node {
 
 class Replication : public ::testing::Test {
 protected:
-  void SetUp() override { build({}); }
+  void SetUp() override { build(immediate()); }
+
+  // Each change sent at once and each record acknowledged at once (no batching timers).
+  static ReplicationOptions immediate() {
+    ReplicationOptions o;
+    o.batchDelay = core::Duration::zero();
+    o.ackDelay = core::Duration::zero();
+    return o;
+  }
 
   void build(ReplicationOptions o) {
     b.reset();
@@ -198,7 +206,7 @@ TEST_F(Replication, ShortDisconnectionResumesFromTheBacklog) {
 }
 
 TEST_F(Replication, BacklogOverflowGivesABulkCopy) {
-  ReplicationOptions o;
+  auto o = immediate();
   o.backlogLimit = 4;
   build(o);
   a->repl.setSource(true);
@@ -221,7 +229,7 @@ TEST_F(Replication, BacklogOverflowGivesABulkCopy) {
 }
 
 TEST_F(Replication, OverflowWhileConnectedGivesABulkCopy) {
-  ReplicationOptions o;
+  auto o = immediate();
   o.backlogLimit = 3;
   build(o);
   a->repl.setSource(true);
@@ -237,7 +245,7 @@ TEST_F(Replication, OverflowWhileConnectedGivesABulkCopy) {
 }
 
 TEST_F(Replication, JoiningStandbyGetsEverySessionByBulkCopy) {
-  ReplicationOptions o;
+  auto o = immediate();
   o.bulkItemsPerRound = 7; // many rounds
   build(o);
   a->repl.setSource(true);
@@ -252,7 +260,7 @@ TEST_F(Replication, JoiningStandbyGetsEverySessionByBulkCopy) {
 }
 
 TEST_F(Replication, ChangesDuringABulkCopyArriveAfterIt) {
-  ReplicationOptions o;
+  auto o = immediate();
   o.bulkItemsPerRound = 10;
   build(o);
   a->repl.setSource(true);
@@ -386,6 +394,83 @@ TEST_F(Replication, RoleSwapStreamsTheOtherWay) {
   EXPECT_TRUE(b->repl.synced());
   ASSERT_EQ(a->store.sessions.size(), 1u);
   EXPECT_TRUE(a->store.sessions.contains("c2"));
+}
+
+} // namespace
+} // namespace rmha::failover
+
+namespace rmha::failover {
+namespace {
+
+class ReplicationBatching : public Replication {
+protected:
+  void SetUp() override {
+    ReplicationOptions o; // the daemon's defaults: 2 ms batches, 1 ms delayed acks
+    build(o);
+  }
+};
+
+TEST_F(ReplicationBatching, ChangesOfOneCallWithinABatchMakeOneRecord) {
+  a->repl.setSource(true);
+  open();
+  upsert(session("c1", SessionState::Trying));
+  upsert(session("c1", SessionState::Early));
+  upsert(session("c1"));
+  upsert(session("c2", SessionState::Trying));
+  remove("c2");
+  EXPECT_TRUE(a->chan.queue.empty()); // nothing before the batch delay
+  EXPECT_FALSE(a->repl.synced());
+  clock.advance(2ms);
+  settle();
+  EXPECT_EQ(a->repl.status()["seq"], 2);  // c1 once (confirmed), c2 once (removed)
+  EXPECT_EQ(a->repl.counters().changesCoalesced, 3u);
+  EXPECT_FALSE(a->repl.synced());         // the ack waits too
+  clock.advance(1ms);
+  settle();
+  expectStandbyHasTruth();
+  EXPECT_TRUE(a->repl.synced());
+  EXPECT_EQ(a->repl.status()["lag_ms"]["p99"], 3.0);
+}
+
+TEST_F(ReplicationBatching, AWaiterDoesNotWaitForTheBatchDelay) {
+  a->repl.setSource(true);
+  open();
+  upsert(session("c1"));
+  bool done = false;
+  a->repl.whenSynced(1s, [&](bool ok, const std::string&) { done = ok; });
+  settle();
+  clock.advance(1ms); // the delayed ack
+  settle();
+  EXPECT_TRUE(done);
+  expectStandbyHasTruth();
+}
+
+} // namespace
+} // namespace rmha::failover
+
+namespace rmha::failover {
+namespace {
+
+TEST_F(Replication, ChangeQueueCollectsABurstIntoOneWakeUpAndOneRecord) {
+  a->repl.setSource(true);
+  open();
+  std::vector<std::function<void()>> posted;
+  SessionChangeQueue q(clock, clock, [&](std::function<void()> f) { posted.push_back(std::move(f)); },
+                       a->repl, 2ms);
+  q.onSessionUpserted(session("c1", SessionState::Trying));
+  q.onSessionUpserted(session("c1", SessionState::Early));
+  ASSERT_EQ(posted.size(), 1u); // one wake-up for the burst
+  posted[0]();                  // the HA thread wakes: drains 2 ms later
+  q.onSessionUpserted(session("c1"));
+  EXPECT_EQ(posted.size(), 1u);
+  EXPECT_TRUE(a->chan.queue.empty());
+  clock.advance(2ms);
+  truth["c1"] = session("c1");
+  settle();
+  expectStandbyHasTruth();
+  EXPECT_EQ(a->repl.status()["seq"], 1); // the latest state, once
+  q.onSessionRemoved({"c1", "ft-c1"});
+  ASSERT_EQ(posted.size(), 2u); // the queue was drained: the next change wakes again
 }
 
 } // namespace
