@@ -183,8 +183,14 @@ void HaService::applyAction(const Action& a) {
           ++acquireGeneration_;
           steering_.release();
         } else if constexpr (std::is_same_v<T, action::ReassertTraffic>) {
-          ++reasserts_;
-          steering_.reassert();
+          // The first re-announcement goes out at once; the same decision taken again on the
+          // next queued heartbeats within 100 ms adds nothing but frames.
+          const auto now = time_.monotonicTime();
+          if (reasserts_ == 0 || now - lastReassert_ >= std::chrono::milliseconds(100)) {
+            ++reasserts_;
+            lastReassert_ = now;
+            steering_.reassert();
+          }
         } else if constexpr (std::is_same_v<T, action::StartServing>) {
           serving_ = true;
           service_.startServing();

@@ -121,6 +121,7 @@ private:
   std::string linkReason_;
   std::string lastDecision_;
   core::MonotonicTime lastDecisionLogged_{};
+  core::MonotonicTime lastReassert_{};
 };
 
 } // namespace rmha::failover
