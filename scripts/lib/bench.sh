@@ -151,6 +151,7 @@ bench_first_arp_us() {
 bench_restart() {
   local deadline=$(( $(lab_now_us) + 10000000 ))
   until pair_start "$1" 2>/dev/null; do
+    echo "rmhad on node$1 did not start, retrying: $(grep -E ' (error|fatal) ' "$LAB_DIR/node$1.log" | tail -n 1)" >&2
     [ "$(lab_now_us)" -lt "$deadline" ] || { pair_start "$1"; return; }
     sleep 0.1
   done

@@ -55,6 +55,7 @@ int echo(const char* ip, const char* port, const std::string& name) {
   const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   const int one = 1;
   ::setsockopt(fd, IPPROTO_IP, IP_FREEBIND, &one, sizeof one);
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);  // restarted after a kill
   if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
     std::perror("bind");
     return 1;
