@@ -446,6 +446,24 @@ TEST_F(VipSteeringTest, PeersMacIsRememberedAcrossAcquires) {
   EXPECT_TRUE(steering->owned());
 }
 
+TEST_F(VipSteeringTest, StrictAcquireCountsEvenThePeersAnswerAsAConflict) {
+  // A peer never heard (broken peer link): its answer may be a live owner, not a leftover.
+  make(withPeer());
+  backend->neighbourTable = {{kPeerIp, kOtherMac}};
+  steering->acquireStrict([this](std::error_code ec) { results.push_back(ec); });
+  backend->deliver(buildArp(kArpReply, kOurMac, kOtherMac, kVip, kOurMac, Ipv4Address{}));
+  drain();
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_EQ(results[0], make_error_code(SteeringError::AddressConflict));
+  // The next ordinary acquire is lenient again.
+  acquire();
+  backend->deliver(buildArp(kArpReply, kOurMac, kOtherMac, kVip, kOurMac, Ipv4Address{}));
+  clock.advance(2ms);
+  drain();
+  ASSERT_EQ(results.size(), 2u);
+  EXPECT_FALSE(results[1]);
+}
+
 TEST_F(VipSteeringTest, ThePeersSimultaneousProbeIsStillAConflict) {
   // Not a leftover: the peer is alive and claiming too. Both back off; the engine decides.
   make(withPeer());
