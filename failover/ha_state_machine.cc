@@ -75,6 +75,10 @@ Transition HaStateMachine::onEvent(HaEvent event, const EventInput& input,
     c.act(CompleteCommand{false, "overtaken by events: " + c.t.reason});
   }
   state_ = c.t.to;
+  if (event == HaEvent::Tick && peerHeard_ && !peerGone_ &&
+      now - peerLastHeard_ >= settings_.deadInterval) {
+    peerDeathNoted_ = true;
+  }
   return std::move(c.t);
 }
 
@@ -89,6 +93,7 @@ void HaStateMachine::recordPeer(const EventInput& in, HaEvent e, core::Monotonic
     peer_ = in.peer;
     peerHeard_ = true;
     peerLastHeard_ = now;
+    peerDeathNoted_ = false;
     // A peer that says it is terminated is gone now, not after the dead interval.
     peerGone_ = in.peer.state == HaState::Terminated;
     break;
@@ -129,7 +134,9 @@ std::optional<core::MonotonicTime> HaStateMachine::nextDeadline() const {
       next = t;
     }
   };
-  if (peerHeard_ && !peerGone_) {
+  // Once the Tick at the dead deadline has been delivered, the deadline is not asked for
+  // again until the peer is heard: a past deadline would make the shell tick in a loop.
+  if (peerHeard_ && !peerGone_ && !peerDeathNoted_) {
     consider(peerLastHeard_ + settings_.deadInterval);
   }
   if (state_ == HaState::Waiting) {

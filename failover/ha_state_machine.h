@@ -129,6 +129,7 @@ private:
   PeerView peer_;
   bool peerHeard_ = false;
   bool peerGone_ = false;               ///< channel closed / terminated since last heard
+  bool peerDeathNoted_ = false;         ///< the Tick at the peer's dead deadline was delivered
   core::MonotonicTime peerLastHeard_{};
   core::MonotonicTime electionDeadline_{};
   bool yielding_ = false;
