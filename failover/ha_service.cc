@@ -234,12 +234,12 @@ void HaService::onHeartbeatTimer() {
 }
 
 void HaService::armDeadline() {
-  const auto next = machine_.nextDeadline();
+  const auto now = time_.monotonicTime();
+  const auto next = machine_.nextDeadline(now);
   if (!next || machine_.state() == HaState::Terminated) {
     deadlineTimer_->disable();
     return;
   }
-  const auto now = time_.monotonicTime();
   deadlineTimer_->enable(*next > now ? *next - now : core::Duration::zero());
 }
 

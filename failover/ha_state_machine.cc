@@ -32,6 +32,7 @@ HaStateMachine::HaStateMachine(EngineSettings settings) : settings_(std::move(se
 Transition HaStateMachine::onEvent(HaEvent event, const EventInput& input,
                                    core::MonotonicTime now) {
   Ctx c{event, input, now, Transition{state_, state_, {}, {}}};
+  peerReturned_ = false;
   recordPeer(input, event, now);
   if (event == HaEvent::LinkDown) {
     fit_ = false;
@@ -75,10 +76,6 @@ Transition HaStateMachine::onEvent(HaEvent event, const EventInput& input,
     c.act(CompleteCommand{false, "overtaken by events: " + c.t.reason});
   }
   state_ = c.t.to;
-  if (event == HaEvent::Tick && peerHeard_ && !peerGone_ &&
-      now - peerLastHeard_ >= settings_.deadInterval) {
-    peerDeathNoted_ = true;
-  }
   return std::move(c.t);
 }
 
@@ -90,10 +87,10 @@ void HaStateMachine::recordPeer(const EventInput& in, HaEvent e, core::Monotonic
   case HaEvent::PeerHandoverRefused:
   case HaEvent::PeerHandoverCommit:
   case HaEvent::PeerTakeoverRequest:
+    peerReturned_ = peerHeard_ && !peerAlive(now);
     peer_ = in.peer;
     peerHeard_ = true;
     peerLastHeard_ = now;
-    peerDeathNoted_ = false;
     // A peer that says it is terminated is gone now, not after the dead interval.
     peerGone_ = in.peer.state == HaState::Terminated;
     break;
@@ -127,16 +124,14 @@ bool HaStateMachine::outranksPeer() const {
   return settings_.localMember < peer_.member;
 }
 
-std::optional<core::MonotonicTime> HaStateMachine::nextDeadline() const {
+std::optional<core::MonotonicTime> HaStateMachine::nextDeadline(core::MonotonicTime now) const {
   std::optional<core::MonotonicTime> next;
-  auto consider = [&next](core::MonotonicTime t) {
-    if (!next || t < *next) {
+  auto consider = [&next, now](core::MonotonicTime t) {
+    if (t > now && (!next || t < *next)) {
       next = t;
     }
   };
-  // Once the Tick at the dead deadline has been delivered, the deadline is not asked for
-  // again until the peer is heard: a past deadline would make the shell tick in a loop.
-  if (peerHeard_ && !peerGone_ && !peerDeathNoted_) {
+  if (peerHeard_ && !peerGone_) {
     consider(peerLastHeard_ + settings_.deadInterval);
   }
   if (state_ == HaState::Waiting) {
@@ -306,6 +301,13 @@ void HaStateMachine::onActive(Ctx& c) {
   case HaEvent::PeerHeartbeat:
     if (!activeActive() && peerClaimsTraffic(c.now)) {
       resolveDualActive(c, fmt::format("peer (member {}) is also {}", peer_.member, peer_.state));
+    } else if (!activeActive() && peerReturned_) {
+      // A peer we had lost is back (a healed partition, a thawed process): it may have
+      // claimed the traffic and released it before we heard it, leaving hosts pointing at
+      // it. Announce again.
+      c.act(ReassertTraffic{});
+      c.t.reason = fmt::format("peer (member {}) is back as {}; re-announcing", peer_.member,
+                               peer_.state);
     }
     return;
   case HaEvent::TrafficConflict:

@@ -86,8 +86,10 @@ public:
   Transition onEvent(HaEvent event, const EventInput& input, core::MonotonicTime now);
 
   HaState state() const { return state_; }
-  /// When the shell must deliver the next Tick (dead peer, election, handover deadlines).
-  std::optional<core::MonotonicTime> nextDeadline() const;
+  /// When the shell must deliver the next Tick (dead peer, election, handover deadlines):
+  /// the earliest deadline after `now`; deadlines already passed were handled by the event
+  /// that brought `now`.
+  std::optional<core::MonotonicTime> nextDeadline(core::MonotonicTime now) const;
 
   bool peerAlive(core::MonotonicTime now) const;
   bool peerKnown() const { return peerHeard_; }
@@ -129,7 +131,6 @@ private:
   PeerView peer_;
   bool peerHeard_ = false;
   bool peerGone_ = false;               ///< channel closed / terminated since last heard
-  bool peerDeathNoted_ = false;         ///< the Tick at the peer's dead deadline was delivered
   core::MonotonicTime peerLastHeard_{};
   core::MonotonicTime electionDeadline_{};
   bool yielding_ = false;
@@ -141,6 +142,7 @@ private:
   std::uint32_t expectCommit_ = 0;      ///< the handover we agreed to take (standby side)
   core::MonotonicTime expectCommitUntil_{};
   bool commandPending_ = false;         ///< an operator command waits for an outcome
+  bool peerReturned_ = false;           ///< this event brought back a peer we had lost
   core::MonotonicTime acquireBackoffUntil_{};
   core::MonotonicTime nextPreemptAt_{};
 };

@@ -329,3 +329,39 @@ TEST(HaStateMachineConflict, BrokenPeerLinkIsResolvedByMemberIndexOnBothSides) {
 
 } // namespace
 } // namespace rmha::failover
+
+namespace rmha::failover {
+namespace {
+
+TEST(HaStateMachineDeadlines, ActiveWithASilentPeerHasNoPastDeadline) {
+  Driver d(settings(1));
+  d.fire(E::Start);
+  d.now += 61ms;
+  d.fire(E::Tick);
+  d.fire(E::SteeringAcquired);
+  d.peer(E::PeerHeartbeat, peerAs(S::Standby));
+  d.now += 1s; // the peer fell silent long ago
+  d.fire(E::Tick);
+  const auto next = d.m.nextDeadline(d.now);
+  EXPECT_TRUE(!next || *next > d.now); // never a deadline already passed: no busy loop
+}
+
+TEST(HaStateMachineDeadlines, ReturningPeerMakesTheActiveReannounce) {
+  Driver d(settings(1));
+  d.fire(E::Start);
+  d.now += 61ms;
+  d.fire(E::Tick);
+  d.fire(E::SteeringAcquired);
+  d.peer(E::PeerHeartbeat, peerAs(S::Standby));
+  d.now += 1s;
+  const auto t = d.peer(E::PeerHeartbeat, peerAs(S::Standby));
+  bool reassert = false;
+  for (const auto& a : t.actions) {
+    reassert |= std::holds_alternative<action::ReassertTraffic>(a);
+  }
+  EXPECT_TRUE(reassert);
+  EXPECT_EQ(d.m.state(), S::Active);
+}
+
+} // namespace
+} // namespace rmha::failover
