@@ -415,88 +415,96 @@ void Replicator::sendAck() {
 
 // --- sink -----------------------------------------------------------------------------------
 
-bool Replicator::applyRecord(const Record& r, bool& ack) {
+void Replicator::applyRecord(const Record& r, bool& ack) {
   switch (r.type) {
   case RecordType::Upsert:
   case RecordType::Remove:
-    if (incoming_) {
-      return true; // the stream resumes after BulkEnd
-    }
-    if (followStream_ == 0 || r.stream != followStream_) {
-      if (!source_) {
-        requestResync(fmt::format("a record of stream {}, this node follows {}", hex(r.stream),
-                                  hex(followStream_)));
-      }
-      return true;
-    }
-    if (r.seq <= applied_) {
-      ++counters_.duplicatesIgnored;
-      return true;
-    }
-    if (r.seq != applied_ + 1) {
-      requestResync(fmt::format("record {} came after {}", r.seq, applied_));
-      return true;
-    }
-    if (r.type == RecordType::Upsert) {
-      applyUpsert(r.session);
-    } else {
-      applyRemove(r.text);
-    }
-    applied_ = r.seq;
-    ++counters_.recordsApplied;
-    ack = true;
-    return true;
+    applyStreamRecord(r, ack);
+    return;
   case RecordType::BulkBegin:
     incoming_ = Incoming{r.stream, r.seq, {}};
     resyncRequested_ = false;
     RMHA_LOG(Info, "replication", "receiving a bulk copy of {} session(s) (stream {})", r.count,
              hex(r.stream));
-    return true;
+    return;
   case RecordType::BulkItem:
     if (incoming_) {
       incoming_->keys.insert(r.session.callId);
       applyUpsert(r.session);
     }
-    return true;
+    return;
   case RecordType::BulkEnd:
-    if (!incoming_ || incoming_->stream != r.stream || incoming_->snapshotSeq != r.seq) {
-      return true;
-    }
-    for (auto it = mirror_.begin(); it != mirror_.end();) {
-      auto next = std::next(it);
-      if (!incoming_->keys.contains(it->first)) {
-        store_.removeReplica(it->first);
-        mirror_.erase(it);
-      }
-      it = next;
-    }
-    followStream_ = r.stream;
-    applied_ = r.seq;
-    ++counters_.bulkSyncsReceived;
-    RMHA_LOG(Info, "replication", "bulk copy received: {} session(s), following stream {} from {}",
-             incoming_->keys.size(), hex(followStream_), applied_);
-    incoming_.reset();
-    ack = true;
-    return true;
+    applyBulkEnd(r, ack);
+    return;
   case RecordType::Ack:
     if (source_) {
       onAck(r);
     }
-    return true;
+    return;
   case RecordType::Resume:
     if (source_) {
       onResume(r);
     }
-    return true;
+    return;
   case RecordType::Resync:
     if (source_) {
       ++counters_.resyncsAnswered;
       RMHA_LOG(Warn, "replication", "the peer asks for a resync: {}", r.text);
       startBulk("the peer asked for it");
     }
-    return true;
+    return;
   }
-  return true;
+}
+
+void Replicator::applyStreamRecord(const Record& r, bool& ack) {
+  if (incoming_) {
+    return; // the stream resumes after BulkEnd
+  }
+  if (followStream_ == 0 || r.stream != followStream_) {
+    if (!source_) {
+      requestResync(fmt::format("a record of stream {}, this node follows {}", hex(r.stream),
+                                hex(followStream_)));
+    }
+    return;
+  }
+  if (r.seq <= applied_) {
+    ++counters_.duplicatesIgnored;
+    return;
+  }
+  if (r.seq != applied_ + 1) {
+    requestResync(fmt::format("record {} came after {}", r.seq, applied_));
+    return;
+  }
+  if (r.type == RecordType::Upsert) {
+    applyUpsert(r.session);
+  } else {
+    applyRemove(r.text);
+  }
+  applied_ = r.seq;
+  ++counters_.recordsApplied;
+  ack = true;
+}
+
+void Replicator::applyBulkEnd(const Record& r, bool& ack) {
+  if (!incoming_ || incoming_->stream != r.stream || incoming_->snapshotSeq != r.seq) {
+    return;
+  }
+  // What the copy did not name is gone on the source.
+  for (auto it = mirror_.begin(); it != mirror_.end();) {
+    auto next = std::next(it);
+    if (!incoming_->keys.contains(it->first)) {
+      store_.removeReplica(it->first);
+      mirror_.erase(it);
+    }
+    it = next;
+  }
+  followStream_ = r.stream;
+  applied_ = r.seq;
+  ++counters_.bulkSyncsReceived;
+  RMHA_LOG(Info, "replication", "bulk copy received: {} session(s), following stream {} from {}",
+           incoming_->keys.size(), hex(followStream_), applied_);
+  incoming_.reset();
+  ack = true;
 }
 
 void Replicator::applyUpsert(const Session& s) {
@@ -535,125 +543,6 @@ void Replicator::refuse(const PayloadDecode& d, std::size_t payloadSize) {
     lastRefusalLogged_ = now;
   }
   requestResync("a record did not decode: " + lastRefusal_);
-}
-
-// --- status ---------------------------------------------------------------------------------
-
-std::string Replicator::stateName() const {
-  if (!open_) {
-    return "disconnected";
-  }
-  if (source_) {
-    if (bulk_ || !peerPositionKnown_ || bulkAwaitAck_ != 0) {
-      return "syncing";
-    }
-    return acked_ == seq_ ? "in-sync" : "behind";
-  }
-  return incoming_ || resyncRequested_ ? "syncing" : "in-sync";
-}
-
-nlohmann::json Replicator::status() const {
-  auto lag = lagMs_;
-  auto pct = [&lag](double q) -> nlohmann::json {
-    if (lag.empty()) {
-      return nullptr;
-    }
-    auto k = static_cast<std::size_t>(q * static_cast<double>(lag.size() - 1));
-    std::nth_element(lag.begin(), lag.begin() + static_cast<std::ptrdiff_t>(k), lag.end());
-    return lag[k];
-  };
-  const auto& c = counters_;
-  nlohmann::json j = {
-      {"role", source_ ? "source" : "sink"},
-      {"state", stateName()},
-      {"behind", source_ ? seq_ - acked_ : 0},
-      {"stream", hex(source_ ? streamId_ : followStream_)},
-      {"seq", seq_},
-      {"acked_seq", acked_},
-      {"applied_seq", applied_},
-      {"sessions", mirror_.size()},
-      {"backlog", backlog_.size()},
-      {"backlog_limit", opt_.backlogLimit},
-      {"lag_ms", {{"p50", pct(0.5)}, {"p99", pct(0.99)}, {"samples", lagMs_.size()}}},
-      {"bulk", {{"running", bulk_.has_value()},
-                {"last_ms", lastBulkMs_ < 0 ? nlohmann::json(nullptr) : nlohmann::json(lastBulkMs_)},
-                {"last_sessions", lastBulkSessions_}}},
-      {"counters", {{"records_sent", c.recordsSent}, {"records_resent", c.recordsResent},
-                    {"records_applied", c.recordsApplied}, {"records_refused", c.recordsRefused},
-                    {"duplicates_ignored", c.duplicatesIgnored},
-                    {"backlog_overflows", c.backlogOverflows},
-                    {"bulk_syncs_sent", c.bulkSyncsSent},
-                    {"bulk_syncs_received", c.bulkSyncsReceived},
-                    {"resyncs_requested", c.resyncsRequested},
-                    {"resyncs_answered", c.resyncsAnswered}, {"resumes", c.resumes},
-                    {"changes_coalesced", c.changesCoalesced}}}};
-  if (!lastRefusal_.empty()) {
-    j["last_refusal"] = lastRefusal_;
-  }
-  return j;
-}
-
-// --- SIP thread -> HA thread ----------------------------------------------------------------
-
-SessionChangeQueue::SessionChangeQueue(const core::TimeSource& time, core::TimerFactory& timers,
-                                       Post postToHa, Replicator& replicator,
-                                       core::Duration delay)
-    : time_(time), post_(std::move(postToHa)), replicator_(replicator), delay_(delay) {
-  timer_ = timers.createTimer([this] { drain(); });
-}
-
-void SessionChangeQueue::onSessionUpserted(const Session& s) {
-  if (collecting_.load(std::memory_order_relaxed)) {
-    push({false, s, time_.monotonicTime()});
-  }
-}
-
-void SessionChangeQueue::onSessionRemoved(const core::sip::SessionKey& key) {
-  if (!collecting_.load(std::memory_order_relaxed)) {
-    return;
-  }
-  Change c;
-  c.removed = true;
-  c.session.callId = key.callId;
-  c.at = time_.monotonicTime();
-  push(std::move(c));
-}
-
-void SessionChangeQueue::push(Change c) {
-  bool first = false;
-  {
-    std::lock_guard lock(mutex_);
-    first = queue_.empty();
-    queue_.push_back(std::move(c));
-  }
-  if (!first) {
-    return;
-  }
-  post_([this] {
-    if (delay_ == core::Duration::zero()) {
-      drain();
-    } else if (!timer_->enabled()) {
-      timer_->enable(delay_);
-    }
-  });
-}
-
-void SessionChangeQueue::drain() {
-  timer_->disable();
-  {
-    std::lock_guard lock(mutex_);
-    std::swap(queue_, work_);
-  }
-  replicator_.beginBatch();
-  for (const auto& c : work_) {
-    if (c.removed) {
-      replicator_.onLocalRemove(c.session.callId, c.at);
-    } else {
-      replicator_.onLocalUpsert(c.session, c.at);
-    }
-  }
-  work_.clear();
-  replicator_.endBatch();
 }
 
 } // namespace rmha::failover

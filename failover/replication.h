@@ -157,7 +157,9 @@ private:
   void sendAck();
   void failWaiter(const std::string& why);
   // Sink side.
-  bool applyRecord(const Record& r, bool& ack);
+  void applyRecord(const Record& r, bool& ack);
+  void applyStreamRecord(const Record& r, bool& ack);
+  void applyBulkEnd(const Record& r, bool& ack);
   void applyUpsert(const core::sip::Session& s);
   void applyRemove(const std::string& callId);
   void requestResync(const std::string& why);

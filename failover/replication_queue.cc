@@ -1,0 +1,71 @@
+// The SIP thread's session changes on their way to the HA thread's replicator.
+#include "failover/replication.h"
+
+namespace rmha::failover {
+
+using core::sip::Session;
+
+// --- SIP thread -> HA thread ----------------------------------------------------------------
+
+SessionChangeQueue::SessionChangeQueue(const core::TimeSource& time, core::TimerFactory& timers,
+                                       Post postToHa, Replicator& replicator,
+                                       core::Duration delay)
+    : time_(time), post_(std::move(postToHa)), replicator_(replicator), delay_(delay) {
+  timer_ = timers.createTimer([this] { drain(); });
+}
+
+void SessionChangeQueue::onSessionUpserted(const Session& s) {
+  if (collecting_.load(std::memory_order_relaxed)) {
+    push({false, s, time_.monotonicTime()});
+  }
+}
+
+void SessionChangeQueue::onSessionRemoved(const core::sip::SessionKey& key) {
+  if (!collecting_.load(std::memory_order_relaxed)) {
+    return;
+  }
+  Change c;
+  c.removed = true;
+  c.session.callId = key.callId;
+  c.at = time_.monotonicTime();
+  push(std::move(c));
+}
+
+void SessionChangeQueue::push(Change c) {
+  bool first = false;
+  {
+    std::lock_guard lock(mutex_);
+    first = queue_.empty();
+    queue_.push_back(std::move(c));
+  }
+  if (!first) {
+    return;
+  }
+  post_([this] {
+    if (delay_ == core::Duration::zero()) {
+      drain();
+    } else if (!timer_->enabled()) {
+      timer_->enable(delay_);
+    }
+  });
+}
+
+void SessionChangeQueue::drain() {
+  timer_->disable();
+  {
+    std::lock_guard lock(mutex_);
+    std::swap(queue_, work_);
+  }
+  replicator_.beginBatch();
+  for (const auto& c : work_) {
+    if (c.removed) {
+      replicator_.onLocalRemove(c.session.callId, c.at);
+    } else {
+      replicator_.onLocalUpsert(c.session, c.at);
+    }
+  }
+  work_.clear();
+  replicator_.endBatch();
+}
+
+} // namespace rmha::failover
