@@ -47,8 +47,8 @@ struct ClusterConfig {
   int localMember = 0;            ///< 1 or 2; 0 = find it among the local addresses
   int priority = 100;             ///< 1..255, higher wins
   bool preempt = false;
-  Millis heartbeatInterval{10};
-  Millis deadInterval{60};
+  Millis heartbeatInterval{5};
+  Millis deadInterval{25};
   Millis handoverTimeout{500};
   std::string authKeyFile;
   std::string authKey;            ///< read from authKeyFile at load

@@ -19,9 +19,9 @@ struct EngineSettings {
   int localMember = 1;          ///< 1 or 2
   int priority = 100;           ///< higher wins elections
   bool preempt = false;         ///< take the active role back from a lower-ranked active
-  core::Duration deadInterval = core::Millis{60};
+  core::Duration deadInterval = core::Millis{25};
   core::Duration handoverTimeout = core::Millis{500};
-  core::Duration electionWait = core::Millis{60};
+  core::Duration electionWait = core::Millis{25};
 };
 
 /// What the peer's last authenticated message said.

@@ -27,7 +27,7 @@ struct PeerLinkOptions {
   std::optional<core::HostPort> localAlt;  ///< second heartbeat path, if configured
   std::optional<core::HostPort> peerAlt;
   std::string key;                      ///< HMAC-SHA256 shared key
-  core::Duration restartGrace = core::Millis{60}; ///< see ReplayGuard
+  core::Duration restartGrace = core::Millis{25}; ///< see ReplayGuard
   core::Duration reconnectInterval = core::Millis{50};
   core::Duration helloTimeout = core::Millis{1000};
 };

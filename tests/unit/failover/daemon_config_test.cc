@@ -65,7 +65,8 @@ TEST(DaemonConfig, ActiveStandbyPair) {
   EXPECT_EQ(c.cluster.member[0]->port, 9801); // the GVP default
   EXPECT_EQ(c.cluster.member[1]->port, 9900);
   EXPECT_EQ(c.cluster.virtualIpPrefix, 24);
-  EXPECT_EQ(c.cluster.heartbeatInterval, core::Millis{10});
+  EXPECT_EQ(c.cluster.heartbeatInterval, core::Millis{5});
+  EXPECT_EQ(c.cluster.deadInterval, core::Millis{25});
 }
 
 TEST(DaemonConfig, GuideSpellingOfModesIsAccepted) {

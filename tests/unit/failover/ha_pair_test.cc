@@ -178,7 +178,7 @@ TEST(HaPair, SilentPeerIsDeclaredDeadAfterDeadIntervalAndOneActiveRemainsAfterTh
   p.run(200ms);
   p.freeze(0);
   p.run(40ms);
-  EXPECT_EQ(p.state(1), S::Standby); // not yet: dead interval is 60 ms
+  EXPECT_EQ(p.state(1), S::Standby); // not yet: this test sets a 60 ms dead interval
   p.run(40ms);
   EXPECT_EQ(p.state(1), S::Active);
   p.thaw(0);
