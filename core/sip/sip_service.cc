@@ -126,7 +126,30 @@ void SipService::stopServing() {
   if (proxy_) {
     proxy_->setServing(false);
   }
+  closeTcpConnections();
   RMHA_LOG(Info, "sip", "not serving: new calls refused with 503");
+}
+
+void SipService::closeTcpConnections() {
+  if (!started_.load() || !tcp_) {
+    return;
+  }
+  if (io_.get_executor().running_in_this_thread() || io_.stopped()) {
+    tcp_->closeConnections();
+    return;
+  }
+  auto done = std::make_shared<std::promise<void>>();
+  auto fut = done->get_future();
+  asio::post(io_, [this, done, alive = std::weak_ptr<int>(alive_)] {
+    if (!alive.expired() && started_.load()) {
+      tcp_->closeConnections();
+    }
+    done->set_value();
+  });
+  // Bounded: the caller is the HA thread on its way to releasing the address.
+  if (fut.wait_for(std::chrono::milliseconds(50)) != std::future_status::ready) {
+    RMHA_LOG(Warn, "sip", "the SIP thread did not close its TCP connections within 50 ms");
+  }
 }
 
 bool SipService::serving() const { return serving_.load(); }

@@ -47,6 +47,9 @@ public:
   /// Thread-safe: new calls accepted, OPTIONS to us answered 200.
   void startServing() override;
   /// Thread-safe: new calls refused with 503, OPTIONS answered 503; calls in progress kept.
+  /// Closes every TCP connection (listeners stay) before it returns (bounded: 50 ms), so that
+  /// peers see the close while this node still owns the address and open their next
+  /// connection to the new owner instead of meeting a reset with a request in flight.
   void stopServing() override;
   /// Thread-safe.
   std::size_t sessionCount() const override;
@@ -75,6 +78,7 @@ private:
   void onTransportError(const Peer& to) override;
   std::error_code bindAll();
   void stopHere();
+  void closeTcpConnections();
 
   boost::asio::io_context& io_;
   SipConfig cfg_;

@@ -331,6 +331,10 @@ void TcpTransport::stop() {
     boost::system::error_code ec;
     a->close(ec);
   }
+  closeConnections();
+}
+
+void TcpTransport::closeConnections() {
   auto all = std::move(byId_);
   byId_.clear();
   byRemote_.clear();

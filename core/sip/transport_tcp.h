@@ -33,6 +33,8 @@ public:
   std::error_code listen(const boost::asio::ip::tcp::endpoint& local);
   /// Closes listeners and every connection.
   void stop();
+  /// Closes every connection (the peers read end-of-file); listeners stay open.
+  void closeConnections();
   /// Sends on the peer's connection (its id, else any open one to its endpoint), connecting
   /// when there is none. Failures reach the sink's onTransportError.
   void send(const Peer& to, std::string_view data);

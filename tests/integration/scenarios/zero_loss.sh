@@ -8,6 +8,21 @@
 
 ZL_SCENARIOS="$RMHA_SOURCE/tests/integration/sip/scenarios"
 ZL_UAC_PID=""
+# ZL_TRANSPORT: udp (the default) or tcp, the caller's leg; ZL_MS_TRANSPORT the media
+# servers' leg (the same by default).
+ZL_TRANSPORT=${ZL_TRANSPORT:-udp}
+ZL_MS_TRANSPORT=${ZL_MS_TRANSPORT:-$ZL_TRANSPORT}
+
+# zl_sipp_transport: sipp's -t value (one socket for all calls); over TCP, sipp keeps its
+# calls when a connection closes (a dialog is not bound to a connection, RFC 3261) and
+# reconnects when it has something to send.
+zl_sipp_transport() {
+  if [ "${1:-$ZL_TRANSPORT}" = tcp ]; then
+    echo -t t1 -max_reconnect 1000 -reconnect_close false -reconnect_sleep 20
+  else
+    echo -t u1
+  fi
+}
 
 # zl_sip_lines: the configuration lines after [cluster] (one array element per line).
 # The nodes listen on the VIP itself (bound before they own it: ip_nonlocal_bind), so that
@@ -16,11 +31,11 @@ ZL_UAC_PID=""
 zl_sip_lines() {
   ZL_LINES=(
     "[sip]"
-    "listen = udp:$PAIR_VIP:5060"
+    "listen = udp:$PAIR_VIP:5060, tcp:$PAIR_VIP:5060"
     "advertised-address = $PAIR_VIP"
     "resource-groups = msml"
     "[resource-group.msml]"
-    "servers = udp:192.0.2.21:5070, udp:192.0.2.22:5070"
+    "servers = $ZL_MS_TRANSPORT:192.0.2.21:5070, $ZL_MS_TRANSPORT:192.0.2.22:5070"
     "policy = least-used"
     "capacity = 1000000"
     "probe-interval-ms = 0"
@@ -51,16 +66,19 @@ zl_media_servers() {
     lab_ns "ms$i"
     lab_link "ms$i" eth0 svc "192.0.2.2$i/24" "02:00:00:00:03:2$i"
     lab_spawn "ms$i" "$LAB_DIR/ms$i.log" sipp -sf "$ZL_SCENARIOS/uas_call.xml" \
-      -i "192.0.2.2$i" -p 5070 -t u1 -nostdin -trace_err
+      -i "192.0.2.2$i" -p 5070 $(zl_sipp_transport "$ZL_MS_TRANSPORT") -nostdin -trace_err
   done
 }
 
 # zl_calls COUNT RATE HOLD_MS: the caller places COUNT calls at RATE/s, each held HOLD_MS,
-# through the VIP; statistics go to $LAB_DIR/uac.csv. Sets ZL_UAC_PID.
+# through the VIP; statistics go to $LAB_DIR/uac.csv. Sets ZL_UAC_PID. Over TCP the caller
+# reconnects when its connection to the VIP breaks (the old active died or let the VIP go)
+# and keeps its calls, as a SIP Server does.
 zl_calls() {
   rm -f "$LAB_DIR/uac.csv"
+  # shellcheck disable=SC2046 # zl_sipp_transport prints several words on purpose
   lab_spawn client "$LAB_DIR/uac.log" sipp -sf "$ZL_SCENARIOS/uac_call.xml" -s msml \
-    -i 192.0.2.50 -p 5061 -t u1 -m "$1" -r "$2" -d "$3" -l "$1" -nostdin \
+    -i 192.0.2.50 -p 5061 $(zl_sipp_transport) -m "$1" -r "$2" -d "$3" -l "$1" -nostdin \
     -trace_stat -stf "$LAB_DIR/uac.csv" -fd 1 -timeout 120s -timeout_error -recv_timeout 20000 \
     "$PAIR_VIP:5060"
   ZL_UAC_PID=$LAB_LAST_PID

@@ -92,6 +92,26 @@ TEST_F(TcpTransportTest, RepliesOnTheConnectionTheRequestCameOn) {
   EXPECT_EQ(transport_.connectionCount(), 1u);
 }
 
+TEST_F(TcpTransportTest, CloseConnectionsEndsEveryConnectionAndKeepsListening) {
+  // What a node leaving the active role does: its peers read end-of-file at once and open
+  // their next connection to whoever owns the address now.
+  auto a = connect();
+  auto b = connect();
+  ASSERT_TRUE(runUntil([&] { return transport_.connectionCount() == 2; }));
+  transport_.closeConnections();
+  EXPECT_EQ(transport_.connectionCount(), 0u);
+  for (auto* s : {&a, &b}) {
+    char byte = 0;
+    boost::system::error_code ec;
+    s->read_some(asio::buffer(&byte, 1), ec);
+    EXPECT_EQ(ec, asio::error::eof);
+  }
+  auto c = connect();
+  asio::write(c, asio::buffer(message()));
+  ASSERT_TRUE(runUntil([&] { return sink_.messages.size() == 1; }));
+  EXPECT_EQ(transport_.connectionCount(), 1u);
+}
+
 TEST_F(TcpTransportTest, ClosesOnAnOversizedMessage) {
   auto s = connect();
   asio::write(s, asio::buffer(message(std::string(3000, 'x'))));
