@@ -101,8 +101,11 @@ void printStatus(const json& j) {
   }
   const auto& p = j["peer"];
   if (p.value("known", false)) {
+    // A peer declared dead shows as LOST with the role it last announced.
+    const auto role = p.value("alive", true) ? p.value("role", "?")
+                                             : "LOST (last said " + p.value("role", "?") + ")";
     fmt::print("peer         member {} {}, priority {}, {}, heard {:.1f} ms ago, channel {}\n",
-               p.value("member", 0), p.value("role", "?"), p.value("priority", 0),
+               p.value("member", 0), role, p.value("priority", 0),
                p.value("fit", false) ? "fit" : "UNFIT", p.value("last_heard_ms", 0.0),
                p.value("channel", "?"));
   } else if (n.value("mode", "") != "none") {
