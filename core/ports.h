@@ -108,6 +108,11 @@ public:
   virtual void startServing() = 0;
   /// Stops taking new calls (OPTIONS answered with 503); calls in progress are kept.
   virtual void stopServing() = 0;
+  /// The role is moving between the nodes (a graceful handover, a takeover under way, the
+  /// moments after leaving the active role): not serving, but new requests are absorbed
+  /// rather than refused where the sender retransmits, so that they reach the node that
+  /// serves next. Calls in progress are kept; connections close as with stopServing.
+  virtual void pauseServing() = 0;
 };
 
 } // namespace rmha::core

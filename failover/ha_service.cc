@@ -29,6 +29,11 @@ HaService::HaService(HaServiceOptions options, const core::TimeSource& time,
       service_(service), sessions_(sessions), machine_(options_.engine) {
   heartbeatTimer_ = timers.createTimer([this] { onHeartbeatTimer(); });
   deadlineTimer_ = timers.createTimer([this] { feed(HaEvent::Tick); });
+  pauseTimer_ = timers.createTimer([this] {
+    if (machine_.state() != HaState::TakingOver) {
+      unpause();
+    }
+  });
   commandTimer_ = timers.createTimer([this] {
     if (pendingCommand_) {
       RMHA_LOG(Error, "failover", "operator command had no outcome in time; answering it");
@@ -89,15 +94,18 @@ void HaService::commandThroughGate(HaEvent event) {
   pendingCommand_ = [this, done = std::move(done)](bool ok, const std::string& message) {
     if (!ok && machine_.state() == HaState::Active && !serving_) {
       serving_ = true;
+      paused_ = false;
       service_.startServing();
     }
     done(ok, message);
   };
   commandTimer_->enable(options_.handoverSyncTimeout + options_.engine.handoverTimeout * 2 +
                         options_.engine.deadInterval);
+  // Paused, not stopped: a new call over UDP is absorbed, and its retransmission reaches the
+  // standby once it has taken over, instead of a 503 that would fail it.
   serving_ = false;
-  service_.stopServing();
-  RMHA_LOG(Info, "failover", "graceful handover: new calls refused; waiting until the standby "
+  pause();
+  RMHA_LOG(Info, "failover", "graceful handover: new calls held back; waiting until the standby "
            "holds every session (at most {:.0f} ms)",
            core::toMillis(options_.handoverSyncTimeout));
   const auto gen = ++gateGeneration_;
@@ -166,9 +174,17 @@ void HaService::applyAction(const Action& a) {
         using T = std::decay_t<decltype(act)>;
         if constexpr (std::is_same_v<T, action::AcquireTraffic>) {
           const auto gen = ++acquireGeneration_;
+          // Traffic may reach this node from the first gratuitous ARP on, before it serves:
+          // absorb new calls (their retransmission comes back) rather than refuse them.
+          pause();
+          acquiring_ = true;
           auto done = [this, gen](std::error_code ec) {
             if (gen != acquireGeneration_) {
               return; // released since: this answer is stale
+            }
+            acquiring_ = false;
+            if (ec) {
+              unpause();
             }
             EventInput in;
             in.detail = ec ? ec.message() : "";
@@ -181,6 +197,10 @@ void HaService::applyAction(const Action& a) {
           }
         } else if constexpr (std::is_same_v<T, action::ReleaseTraffic>) {
           ++acquireGeneration_;
+          if (acquiring_) {
+            acquiring_ = false;
+            unpause(); // a takeover given up: refuse again
+          }
           steering_.release();
         } else if constexpr (std::is_same_v<T, action::ReassertTraffic>) {
           // The first re-announcement goes out at once; the same decision taken again on the
@@ -193,10 +213,10 @@ void HaService::applyAction(const Action& a) {
           }
         } else if constexpr (std::is_same_v<T, action::StartServing>) {
           serving_ = true;
+          paused_ = false;
           service_.startServing();
         } else if constexpr (std::is_same_v<T, action::StopServing>) {
-          serving_ = false;
-          service_.stopServing();
+          leaveServing();
         } else if constexpr (std::is_same_v<T, action::SendToPeer>) {
           sendToPeer(act.kind, act.handoverId);
         } else if constexpr (std::is_same_v<T, action::CompleteCommand>) {
@@ -204,6 +224,46 @@ void HaService::applyAction(const Action& a) {
         }
       },
       a);
+}
+
+// Leaving the active role: while nobody serves yet, new requests are absorbed (their
+// retransmission reaches the peer once it serves) rather than refused; once the peer is heard
+// serving, or after handover-timeout, this node refuses (503) what still reaches it.
+void HaService::leaveServing() {
+  serving_ = false;
+  const auto& p = machine_.peer();
+  if (machine_.peerAlive(time_.monotonicTime()) && p.state == HaState::Active) {
+    paused_ = false;
+    service_.stopServing();
+    return;
+  }
+  if (paused_) {
+    service_.pauseServing(); // again: its TCP connections close now, before the release
+  }
+  pause();
+  pauseTimer_->enable(options_.engine.handoverTimeout);
+}
+
+void HaService::refuseOncePeerServes() {
+  if (paused_ && !serving_ && machine_.state() != HaState::TakingOver &&
+      machine_.peerAlive(time_.monotonicTime()) && machine_.peer().state == HaState::Active) {
+    pauseTimer_->disable();
+    unpause();
+  }
+}
+
+void HaService::pause() {
+  if (!serving_ && !paused_) {
+    paused_ = true;
+    service_.pauseServing();
+  }
+}
+
+void HaService::unpause() {
+  if (paused_) {
+    paused_ = false;
+    service_.stopServing();
+  }
 }
 
 void HaService::sendToPeer(PeerMsgKind kind, std::uint32_t handoverId) {
@@ -280,6 +340,7 @@ void HaService::onPeerMessage(const PeerMessage& m, int path) {
     in.detail = fmt::format("the peer is {}{}", m.state, in.peer.fit ? "" : " and unfit");
   }
   feed(eventFor(m.kind), in);
+  refuseOncePeerServes();
 }
 
 void HaService::onPeerChannel(bool up) {

@@ -103,6 +103,7 @@ private:
   core::TimerPtr heartbeatTimer_;
   core::TimerPtr deadlineTimer_;
   core::TimerPtr commandTimer_;
+  core::TimerPtr pauseTimer_;  ///< bounds the absorbing after this node left the active role
   std::deque<std::pair<HaEvent, EventInput>> queue_;
   bool feeding_ = false;
   bool heartbeatSent_ = false;
@@ -110,6 +111,12 @@ private:
   CommandDone pendingCommand_;
   std::uint64_t acquireGeneration_ = 0;
   bool serving_ = false;
+  bool paused_ = false;  ///< not serving, absorbing new requests: the role is moving
+  bool acquiring_ = false;
+  void pause();
+  void unpause();        ///< paused -> refusing (503); nothing otherwise
+  void leaveServing();
+  void refuseOncePeerServes();
   bool channelUp_ = false;
   int lastPath_ = -1;
   std::uint64_t transitions_ = 0;

@@ -154,6 +154,9 @@ void Proxy::onRequest(const Peer& from) {
     onCancel(from);
     return;
   }
+  if (absorbedInTransition(from)) {
+    return;
+  }
   const auto target = responseTarget(from, msg_.topVia);
   if (!msg_.topVia.rfc3261Branch()) {
     respondLocally(msg_, target, 400, "Bad Request - Via branch without the z9hG4bK cookie");
@@ -174,6 +177,17 @@ void Proxy::onRequest(const Peer& from) {
     sendLocalResponse(st, 100, "Trying");
   }
   routeRequest(st);
+}
+
+bool Proxy::absorbedInTransition(const Peer& from) {
+  if (!absorbing_.load(std::memory_order_relaxed) || serving_.load(std::memory_order_relaxed) ||
+      from.transport != TransportKind::Udp || msg_.to.hasTag ||
+      (cfg_.hasUpstream && resources_.isMediaServerAddress(from.address))) {
+    return false;
+  }
+  // No transaction is kept: the retransmission must be handled as new where it lands.
+  counters_.absorbedInTransition.fetch_add(1, std::memory_order_relaxed);
+  return true;
 }
 
 void Proxy::onAck(const Peer& from) {

@@ -25,7 +25,7 @@ struct ProxyCounters {
   std::atomic<std::uint64_t> requests{0}, responses{0}, badRequests{0}, badResponses{0},
       strayResponses{0}, retransmissionsAbsorbed{0}, untrusted{0}, noCapacity{0}, notServing{0},
       noRoute{0}, failovers{0}, callsRouted{0}, loops{0}, tooManyHops{0}, optionsAnswered{0},
-      transportErrors{0}, sessionsExpired{0};
+      transportErrors{0}, sessionsExpired{0}, absorbedInTransition{0};
 };
 
 class Proxy final : public TransportSink {
@@ -38,6 +38,12 @@ public:
   /// Thread-safe.
   void setServing(bool serving) { serving_.store(serving); }
   bool serving() const { return serving_.load(); }
+  /// While the role moves between the nodes of a pair (and not serving): a new request
+  /// arriving over UDP is neither forwarded nor refused (no 100, no 503), so the sender's
+  /// retransmission reaches whichever node serves by then; over TCP it still gets the 503
+  /// (a TCP sender does not retransmit). Requests from media servers and in-dialog requests
+  /// are routed as usual. Thread-safe.
+  void setAbsorbing(bool absorbing) { absorbing_.store(absorbing); }
   /// Starts the OPTIONS probes and the session-age sweep.
   void start();
   void stop();
@@ -54,6 +60,7 @@ private:
 
   // proxy.cc: requests
   void onRequest(const Peer& from);
+  bool absorbedInTransition(const Peer& from);
   void onAck(const Peer& from);
   void onCancel(const Peer& from);
   void routeRequest(ServerTxn& st);
@@ -124,6 +131,7 @@ private:
   ProxyCounters& counters_;
   TimerSettings t_;
   std::atomic<bool> serving_{false};
+  std::atomic<bool> absorbing_{false};
 
   SipMessage msg_;            // the message being handled (views into the receive buffer)
   SipMessage scratch_;        // a stored request re-parsed (failover, CANCEL, ACK)

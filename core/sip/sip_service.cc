@@ -117,14 +117,27 @@ void SipService::startServing() {
   serving_.store(true);
   if (proxy_) {
     proxy_->setServing(true);
+    proxy_->setAbsorbing(false);
   }
   RMHA_LOG(Info, "sip", "serving: taking new calls");
+}
+
+void SipService::pauseServing() {
+  serving_.store(false);
+  if (proxy_) {
+    proxy_->setAbsorbing(true);
+    proxy_->setServing(false);
+  }
+  closeTcpConnections();
+  RMHA_LOG(Info, "sip", "paused: the role is moving; new requests over UDP absorbed for the "
+           "next owner, over TCP refused with 503");
 }
 
 void SipService::stopServing() {
   serving_.store(false);
   if (proxy_) {
     proxy_->setServing(false);
+    proxy_->setAbsorbing(false);
   }
   closeTcpConnections();
   RMHA_LOG(Info, "sip", "not serving: new calls refused with 503");
@@ -215,7 +228,8 @@ nlohmann::json SipService::statusJson() const {
       {"stray_responses", load(c.strayResponses)},
       {"retransmissions_absorbed", load(c.retransmissionsAbsorbed)},
       {"untrusted_dropped", load(c.untrusted)}, {"no_capacity", load(c.noCapacity)},
-      {"refused_not_serving", load(c.notServing)}, {"no_route", load(c.noRoute)},
+      {"refused_not_serving", load(c.notServing)},
+       {"absorbed_in_transition", load(c.absorbedInTransition)}, {"no_route", load(c.noRoute)},
       {"failovers", load(c.failovers)},         {"calls_routed", load(c.callsRouted)},
       {"loops", load(c.loops)},                 {"too_many_hops", load(c.tooManyHops)},
       {"options_answered", load(c.optionsAnswered)},

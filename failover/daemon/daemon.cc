@@ -42,11 +42,12 @@ using nlohmann::json;
 
 namespace {
 
-/// Until the resource manager is wired in: a service with no calls.
+/// A node without a [sip] section: the engine alone, nothing to serve.
 class IdleService final : public core::ServiceControl, public core::SessionStore {
 public:
   void startServing() override {}
   void stopServing() override {}
+  void pauseServing() override {}
   std::size_t sessionCount() const override { return 0; }
 };
 

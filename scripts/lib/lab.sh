@@ -33,8 +33,10 @@ lab_down() {
   for ns in "${LAB_NS[@]}"; do
     ip netns del "$ns" 2>/dev/null || true
   done
-  # LAB_KEEP=DIR: keep a copy of the lab's logs and captures for a post-mortem.
-  [ -n "${LAB_KEEP:-}" ] && [ -n "$LAB_DIR" ] && cp -r "$LAB_DIR" "$LAB_KEEP" 2>/dev/null
+  # LAB_KEEP=DIR: keep a copy of the lab's logs and captures in DIR for a post-mortem.
+  if [ -n "${LAB_KEEP:-}" ] && [ -n "$LAB_DIR" ]; then
+    mkdir -p "$LAB_KEEP" && cp -r "$LAB_DIR" "$LAB_KEEP/" 2>/dev/null || true
+  fi
   [ -n "$LAB_DIR" ] && rm -rf "$LAB_DIR"
   LAB_PIDS=()
   LAB_NS=()

@@ -78,7 +78,7 @@ zl_calls() {
   rm -f "$LAB_DIR/uac.csv"
   # shellcheck disable=SC2046 # zl_sipp_transport prints several words on purpose
   lab_spawn client "$LAB_DIR/uac.log" sipp -sf "$ZL_SCENARIOS/uac_call.xml" -s msml \
-    -i 192.0.2.50 -p 5061 $(zl_sipp_transport) -m "$1" -r "$2" -d "$3" -l "$1" -nostdin \
+    -i 192.0.2.50 -p 5061 $(zl_sipp_transport) -m "$1" -r "$2" -d "$3" -l "$1" -nostdin -trace_err \
     -trace_stat -stf "$LAB_DIR/uac.csv" -fd 1 -timeout 120s -timeout_error -recv_timeout 20000 \
     "$PAIR_VIP:5060"
   ZL_UAC_PID=$LAB_LAST_PID

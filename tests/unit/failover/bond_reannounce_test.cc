@@ -8,6 +8,7 @@
 #include "failover/ha_service.h"
 #include "netlink/nic_tracker.h"
 #include "tests/fakes/fake_clock.h"
+#include "tests/fakes/fake_ha_ports.h"
 #include "tests/unit/netlink/link_msg_builder.h"
 
 namespace rmha::failover {
@@ -18,36 +19,10 @@ using netlink::test::buildLink;
 using netlink::test::kUpRunning;
 using netlink::test::LinkSpec;
 
-class CountingSteering final : public core::TrafficSteering {
-public:
-  void setEvents(core::SteeringEvents&) override {}
-  void acquire(core::SteeringDone done) override { done({}); }
-  void release() override {}
-  void reassert() override { ++reasserts; }
-  void clearStale() override {}
-  std::string describe() const override { return "counting"; }
-  int reasserts = 0;
-};
-
 class NoPeer final : public PeerTransport {
 public:
   void send(PeerMessage) override {}
   bool channelUp() const override { return false; }
-};
-
-class QuietLinks final : public core::LinkMonitor {
-public:
-  std::error_code start(core::LinkEvents&) override { return {}; }
-  void stop() override {}
-  bool healthy() const override { return true; }
-  std::vector<core::NicState> nics() const override { return {}; }
-};
-
-class Service final : public core::ServiceControl, public core::SessionStore {
-public:
-  void startServing() override {}
-  void stopServing() override {}
-  std::size_t sessionCount() const override { return 0; }
 };
 
 class BondReannounce : public ::testing::Test {
@@ -90,9 +65,9 @@ protected:
 
   test::FakeClock clock;
   NoPeer peer;
-  CountingSteering steering;
-  QuietLinks links;
-  Service service;
+  test::FakeSteering steering;
+  test::FakeLinks links;
+  test::FakeService service;
   std::unique_ptr<netlink::NicTracker> tracker;
   std::unique_ptr<HaService> ha;
 };

@@ -7,6 +7,7 @@
 
 #include "failover/ha_service.h"
 #include "tests/fakes/fake_clock.h"
+#include "tests/fakes/fake_ha_ports.h"
 
 namespace rmha::failover {
 namespace {
@@ -36,31 +37,9 @@ public:
   std::vector<PeerMessage> sent;
 };
 
-class FakeSteering final : public core::TrafficSteering {
-public:
-  void setEvents(core::SteeringEvents&) override {}
-  void acquire(core::SteeringDone done) override { done({}); }
-  void release() override {}
-  void reassert() override {}
-  void clearStale() override {}
-  std::string describe() const override { return "fake"; }
-};
-
-class FakeLinks final : public core::LinkMonitor {
-public:
-  std::error_code start(core::LinkEvents&) override { return {}; }
-  void stop() override {}
-  bool healthy() const override { return true; }
-  std::vector<core::NicState> nics() const override { return {}; }
-};
-
-class FakeService final : public core::ServiceControl, public core::SessionStore {
-public:
-  void startServing() override { serving = true; }
-  void stopServing() override { serving = false; }
-  std::size_t sessionCount() const override { return 0; }
-  bool serving = false;
-};
+using test::FakeLinks;
+using test::FakeService;
+using test::FakeSteering;
 
 class FakeGate final : public HandoverGate {
 public:
@@ -123,7 +102,8 @@ protected:
 
 TEST_F(GracefulHandover, StopsNewCallsAndHandsOverOnlyOnceTheStandbyHoldsEverything) {
   failover();
-  EXPECT_FALSE(service.serving);                 // new calls refused at once
+  EXPECT_FALSE(service.serving);                 // no new calls from now on...
+  EXPECT_TRUE(service.paused);                   // ...held back for the standby, not refused
   ASSERT_TRUE(gate.done);                        // the gate was asked
   EXPECT_EQ(gate.timeout, 2s);
   EXPECT_FALSE(peer.sentKind(PeerMsgKind::HandoverRequest)); // not before the standby has all
@@ -136,6 +116,40 @@ TEST_F(GracefulHandover, StopsNewCallsAndHandsOverOnlyOnceTheStandbyHoldsEveryth
   EXPECT_TRUE(answered);
   EXPECT_TRUE(result) << message;
   EXPECT_FALSE(service.serving);
+}
+
+TEST_F(GracefulHandover, OldActiveAbsorbsNewCallsUntilThePeerServes) {
+  // Between letting the VIP go and the peer serving, a new call that reaches this node is
+  // held back (its retransmission goes to the peer), not refused; then it is refused (503).
+  failover();
+  gate.done(true, "");
+  heartbeat(HaState::Standby, PeerMsgKind::HandoverReady, peer.handoverId());
+  ASSERT_EQ(ha->state(), HaState::Standby);
+  EXPECT_TRUE(service.paused);
+  heartbeat(HaState::TakingOver);
+  EXPECT_TRUE(service.paused);
+  heartbeat(HaState::Active);
+  EXPECT_FALSE(service.paused);
+  EXPECT_FALSE(service.serving);
+}
+
+TEST_F(GracefulHandover, OldActiveRefusesAfterHandoverTimeoutWhenThePeerIsNotHeardServing) {
+  failover();
+  gate.done(true, "");
+  heartbeat(HaState::Standby, PeerMsgKind::HandoverReady, peer.handoverId());
+  ASSERT_TRUE(service.paused);
+  for (int i = 0; i < 8; ++i) { // the peer stays alive but does not serve for 400 ms
+    clock.advance(50ms);
+    heartbeat(HaState::TakingOver);
+  }
+  EXPECT_TRUE(service.paused);
+  for (int i = 0; i < 4; ++i) { // handover-timeout (500 ms) passes
+    clock.advance(50ms);
+    heartbeat(HaState::TakingOver);
+  }
+  EXPECT_FALSE(service.paused);
+  EXPECT_FALSE(service.serving);
+  EXPECT_EQ(ha->state(), HaState::Standby);
 }
 
 TEST_F(GracefulHandover, GateFailureKeepsTheNodeActiveAndServing) {

@@ -246,6 +246,33 @@ TEST_F(ProxyTest, AnswersOptionsForItselfByServingState) {
   EXPECT_EQ(take().msg.statusCode, 503);
 }
 
+TEST_F(ProxyTest, AbsorbsNewRequestsOverUdpWhileTheRoleMoves) {
+  // The old active during a graceful handover, or a node taking over: a new call over UDP
+  // gets neither 100 nor 503, and its retransmission is handled as new once serving.
+  proxy_.setAbsorbing(true);
+  proxy_.setServing(false);
+  inject(invite("c7"), kUac);
+  EXPECT_TRUE(net_.sent.empty());
+  EXPECT_EQ(counters_.absorbedInTransition.load(), 1u);
+  // In-dialog requests are routed as usual.
+  inject("BYE sip:mcp@198.51.100.2:5070 SIP/2.0\r\n"
+         "Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKbye7\r\nMax-Forwards: 70\r\n"
+         "Route: <sip:192.0.2.10:5060;lr>\r\n"
+         "From: <sip:ss@192.0.2.1>;tag=ft\r\nTo: <sip:msml@192.0.2.10>;tag=tt\r\nCall-ID: d7\r\n"
+         "CSeq: 2 BYE\r\nContent-Length: 0\r\n\r\n", kUac);
+  EXPECT_EQ(take().msg.method, Method::Bye);
+  // Over TCP the sender would not retransmit: it is refused at once.
+  inject(invite("c8", "z9hG4bKuac8"), Peer{TransportKind::Tcp, kUac.address, 5060, 3});
+  EXPECT_EQ(take().msg.statusCode, 100);
+  EXPECT_EQ(take().msg.statusCode, 503);
+  // Serving again: the retransmission of the absorbed INVITE is a new call.
+  proxy_.setServing(true);
+  proxy_.setAbsorbing(false);
+  auto fwd = startCall("c7");
+  EXPECT_EQ(fwd.msg.method, Method::Invite);
+  EXPECT_EQ(counters_.absorbedInTransition.load(), 1u);
+}
+
 TEST_F(ProxyTest, CancelsAPendingInvite) {
   auto fwd = startCall("c1");
   inject(responseTo(fwd.msg, 180, "Ringing"), kMcp1);

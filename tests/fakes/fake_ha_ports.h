@@ -1,0 +1,52 @@
+#pragma once
+// Hand-written fakes of the ports HaService talks through, for unit tests on the FakeClock.
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include "core/ports.h"
+
+namespace rmha::test {
+
+/// Acquires at once; counts reasserts.
+class FakeSteering final : public core::TrafficSteering {
+public:
+  void setEvents(core::SteeringEvents&) override {}
+  void acquire(core::SteeringDone done) override { done({}); }
+  void release() override {}
+  void reassert() override { ++reasserts; }
+  void clearStale() override {}
+  std::string describe() const override { return "fake"; }
+  int reasserts = 0;
+};
+
+/// Always fit, no NICs, no events of its own.
+class FakeLinks final : public core::LinkMonitor {
+public:
+  std::error_code start(core::LinkEvents&) override { return {}; }
+  void stop() override {}
+  bool healthy() const override { return true; }
+  std::vector<core::NicState> nics() const override { return {}; }
+};
+
+/// Records whether the service is serving or paused; holds no sessions.
+class FakeService final : public core::ServiceControl, public core::SessionStore {
+public:
+  void startServing() override {
+    serving = true;
+    paused = false;
+  }
+  void stopServing() override {
+    serving = false;
+    paused = false;
+  }
+  void pauseServing() override {
+    serving = false;
+    paused = true;
+  }
+  std::size_t sessionCount() const override { return 0; }
+  bool serving = false;
+  bool paused = false;
+};
+
+} // namespace rmha::test
