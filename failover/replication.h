@@ -54,8 +54,10 @@ struct ReplicationOptions {
   /// Source: changes are collected this long and the latest state of each session is sent
   /// once (a call's INVITE, 180 and 200 within it make one record); 0 sends each at once.
   core::Duration batchDelay = core::Millis{2};
-  /// Sink: acknowledgements wait this long to cover more records; 0 acknowledges at once.
-  core::Duration ackDelay = core::Millis{1};
+  /// Sink: acknowledgements wait this long to cover more records; 0 (the default)
+  /// acknowledges each payload at once: at the rates of a resource manager a delayed
+  /// acknowledgement rarely covers a second record and costs a timer wake-up of its own.
+  core::Duration ackDelay = core::Duration::zero();
   std::uint64_t corruptPayload = 0;       ///< tests only: corrupt the Nth payload sent (0: none)
 };
 
@@ -207,10 +209,10 @@ private:
   core::MonotonicTime lastRefusalLogged_{};
 };
 
-/// The SIP thread's session observer: queues changes and hands them to the HA thread with
-/// `post`: the first change after a drain wakes the HA thread, which drains `delay` later,
-/// so that a burst (a call's INVITE, 180 and 200) costs one wake-up and one record. Set it
-/// on SipService with setSessionObserver().
+/// The SIP thread's session observer: queues the changes of dialogs (confirmed sessions and
+/// their removal) and hands them to the HA thread with `post`: the first change after a
+/// drain wakes the HA thread, which drains `delay` later (0: at once); what queued meanwhile
+/// goes in the same payload. Set it on SipService with setSessionObserver().
 class SessionChangeQueue final : public core::sip::SessionObserver {
 public:
   using Post = std::function<void(std::function<void()>)>;

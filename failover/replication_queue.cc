@@ -15,6 +15,14 @@ SessionChangeQueue::SessionChangeQueue(const core::TimeSource& time, core::Timer
 }
 
 void SessionChangeQueue::onSessionUpserted(const Session& s) {
+  // Only dialogs are copied: a call still being set up (Trying, Early) cannot be continued by
+  // another node (its transactions are not replicated; a late 2xx reaching the new active is
+  // forwarded statelessly by its Via), so its intermediate states would cost a record and a
+  // wake-up of the HA thread each for nothing.
+  if (s.state != core::sip::SessionState::Confirmed &&
+      s.state != core::sip::SessionState::Terminating) {
+    return;
+  }
   if (collecting_.load(std::memory_order_relaxed)) {
     push({false, s, time_.monotonicTime()});
   }

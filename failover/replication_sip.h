@@ -19,29 +19,64 @@
 
 namespace rmha::failover {
 
+/// The peer's sessions in this node's SIP table. The replicator (HA thread) has its own
+/// mirror and acknowledges from it; the SIP table follows in batches, so that a standby's
+/// SIP thread is woken at most every kFlushEvery and not once per record: at kFlushOps
+/// changes, after kFlushEvery, and at once (waiting for the SIP thread) when this node is
+/// about to own the traffic.
 class SipReplicaStore final : public ReplicaStore {
 public:
-  explicit SipReplicaStore(core::sip::SipService& sip) : sip_(sip) {}
-  void insertReplica(core::sip::Session s) override { sip_.insertReplicatedSession(std::move(s)); }
+  static constexpr core::Duration kFlushEvery = core::Millis{10};
+  static constexpr std::size_t kFlushOps = 1000;
+
+  SipReplicaStore(core::sip::SipService& sip, core::TimerFactory& timers) : sip_(sip) {
+    timer_ = timers.createTimer([this] { flush(); });
+  }
+  void insertReplica(core::sip::Session s) override {
+    ops_.push_back({false, std::move(s)});
+    queued();
+  }
   void removeReplica(std::string callId) override {
-    sip_.removeReplicatedSession(std::move(callId));
+    core::sip::SipService::ReplicaOp op;
+    op.removed = true;
+    op.session.callId = std::move(callId);
+    ops_.push_back(std::move(op));
+    queued();
+  }
+  /// HA thread: hands what is queued to the SIP thread; `wait` until it is applied.
+  void flush(bool wait = false) {
+    timer_->disable();
+    if (!ops_.empty() || wait) {
+      sip_.applyReplicas(std::move(ops_), wait);
+      ops_.clear();
+    }
   }
 
 private:
+  void queued() {
+    if (ops_.size() >= kFlushOps) {
+      flush();
+    } else if (!timer_->enabled()) {
+      timer_->enable(kFlushEvery);
+    }
+  }
+
   core::sip::SipService& sip_;
+  core::TimerPtr timer_;
+  std::vector<core::sip::SipService::ReplicaOp> ops_;
 };
 
 class SipReplication final : public HandoverGate {
 public:
-  /// Session changes are collected this long on the way to the HA thread (one wake-up and
-  /// one record per call's burst); the replicator itself then sends at once.
-  static constexpr core::Duration kCollectChanges = core::Millis{2};
+  /// Session changes go to the HA thread at once (only dialogs are copied, so a call makes
+  /// two records: confirmed, removed); what queues meanwhile travels in the same payload.
+  static constexpr core::Duration kCollectChanges = core::Duration::zero();
 
   /// Attaches itself to `sip` (session observer) and `link` (channel sink).
   SipReplication(boost::asio::io_context& haIo, boost::asio::io_context& sipIo,
                  core::sip::SipService& sip, PeerLink& link, ReplicationOptions options,
                  const core::TimeSource& time, core::TimerFactory& timers)
-      : haIo_(haIo), sipIo_(sipIo), sip_(sip), link_(link), store_(sip),
+      : haIo_(haIo), sipIo_(sipIo), sip_(sip), link_(link), store_(sip, timers),
         replicator_(withTestHooks(options), link, store_, time, timers),
         changes_(time, timers,
                  [&haIo](std::function<void()> f) { boost::asio::post(haIo, std::move(f)); },
@@ -66,6 +101,10 @@ public:
   void onState(HaState s) {
     // Collecting starts before the node serves (the transition is observed before its
     // actions run), so no change of the new active is missed.
+    if (ownsTraffic(s) && !owning_) {
+      store_.flush(true); // every call the peer told of is in the SIP table before serving
+    }
+    owning_ = ownsTraffic(s);
     changes_.setCollecting(ownsTraffic(s));
     replicator_.setSource(ownsTraffic(s));
     if (ownsTraffic(s)) {
@@ -129,6 +168,7 @@ private:
   Replicator replicator_;
   SessionChangeQueue changes_;
   bool syntheticAdded_ = false;
+  bool owning_ = false;
 };
 
 } // namespace rmha::failover

@@ -187,6 +187,27 @@ void SipService::removeReplicatedSession(std::string callId) {
   });
 }
 
+void SipService::applyReplicas(std::vector<ReplicaOp> ops, bool wait) {
+  auto done = std::make_shared<std::promise<void>>();
+  auto fut = done->get_future();
+  asio::post(io_, [this, ops = std::move(ops), done, alive = std::weak_ptr<int>(alive_)]() mutable {
+    if (!alive.expired()) {
+      for (auto& op : ops) {
+        if (op.removed) {
+          sessions_.remove(op.session.callId);
+        } else {
+          sessions_.upsert(std::move(op.session));
+        }
+      }
+    }
+    done->set_value();
+  });
+  if (wait && !io_.get_executor().running_in_this_thread() && !io_.stopped() &&
+      fut.wait_for(std::chrono::milliseconds(200)) != std::future_status::ready) {
+    RMHA_LOG(Warn, "sip", "the SIP thread did not apply the peer's sessions within 200 ms");
+  }
+}
+
 void SipService::send(const Peer& to, std::string_view data) {
   if (to.transport == TransportKind::Tcp) {
     if (tcp_) {

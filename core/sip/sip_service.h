@@ -71,6 +71,15 @@ public:
   void insertReplicatedSession(Session s);
   /// Thread-safe: removes a replicated session.
   void removeReplicatedSession(std::string callId);
+  /// One change of the peer's table: an upsert, or a removal (only callId set).
+  struct ReplicaOp {
+    bool removed = false;
+    Session session;
+  };
+  /// Thread-safe: applies the peer's changes on the SIP thread, in order, in one go. With
+  /// `wait`, returns once they are applied (bounded: 200 ms), so that a node about to serve
+  /// holds every call it was told of.
+  void applyReplicas(std::vector<ReplicaOp> ops, bool wait = false);
 
   /// The addresses actually bound (ports resolved when 0 was configured).
   const std::vector<SipAddress>& boundAddresses() const { return cfg_.listen; }
