@@ -111,8 +111,9 @@ public:
   /// The role is moving between the nodes (a graceful handover, a takeover under way, the
   /// moments after leaving the active role): not serving, but new requests are absorbed
   /// rather than refused where the sender retransmits, so that they reach the node that
-  /// serves next. Calls in progress are kept; connections close as with stopServing.
-  virtual void pauseServing() = 0;
+  /// serves next. Calls in progress are kept. With `closeConnections` (a node that served),
+  /// connections close as with stopServing before this returns.
+  virtual void pauseServing(bool closeConnections) = 0;
 };
 
 } // namespace rmha::core

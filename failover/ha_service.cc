@@ -104,7 +104,7 @@ void HaService::commandThroughGate(HaEvent event) {
   // Paused, not stopped: a new call over UDP is absorbed, and its retransmission reaches the
   // standby once it has taken over, instead of a 503 that would fail it.
   serving_ = false;
-  pause();
+  pause(true);
   RMHA_LOG(Info, "failover", "graceful handover: new calls held back; waiting until the standby "
            "holds every session (at most {:.0f} ms)",
            core::toMillis(options_.handoverSyncTimeout));
@@ -175,8 +175,10 @@ void HaService::applyAction(const Action& a) {
         if constexpr (std::is_same_v<T, action::AcquireTraffic>) {
           const auto gen = ++acquireGeneration_;
           // Traffic may reach this node from the first gratuitous ARP on, before it serves:
-          // absorb new calls (their retransmission comes back) rather than refuse them.
-          pause();
+          // absorb new calls (their retransmission comes back) rather than refuse them. A
+          // node that did not serve has no connections to close: no round trip to the SIP
+          // thread on the way to the takeover.
+          pause(false);
           acquiring_ = true;
           auto done = [this, gen](std::error_code ec) {
             if (gen != acquireGeneration_) {
@@ -238,9 +240,9 @@ void HaService::leaveServing() {
     return;
   }
   if (paused_) {
-    service_.pauseServing(); // again: its TCP connections close now, before the release
+    service_.pauseServing(true); // again: its TCP connections close now, before the release
   }
-  pause();
+  pause(true);
   pauseTimer_->enable(options_.engine.handoverTimeout);
 }
 
@@ -252,10 +254,10 @@ void HaService::refuseOncePeerServes() {
   }
 }
 
-void HaService::pause() {
+void HaService::pause(bool closeConnections) {
   if (!serving_ && !paused_) {
     paused_ = true;
-    service_.pauseServing();
+    service_.pauseServing(closeConnections);
   }
 }
 

@@ -113,7 +113,7 @@ private:
   bool serving_ = false;
   bool paused_ = false;  ///< not serving, absorbing new requests: the role is moving
   bool acquiring_ = false;
-  void pause();
+  void pause(bool closeConnections);
   void unpause();        ///< paused -> refusing (503); nothing otherwise
   void leaveServing();
   void refuseOncePeerServes();

@@ -297,8 +297,11 @@ void Replicator::onAck(const Record& r) {
   if (r.seq > acked_) {
     // The ack that ends a bulk copy says nothing of the stream's lag.
     if (bulkAwaitAck_ == 0 && !backlog_.empty() && backlog_.front().seq <= r.seq) {
+      // Lag: from the change to the peer holding it (the round trip less the time the peer
+      // held the record before acknowledging it; the way back is counted, to be safe).
       const auto& p = backlog_[static_cast<std::size_t>(r.seq - backlog_.front().seq)];
-      const double ms = core::toMillis(now - p.at);
+      const double ms = std::max(0.0, core::toMillis(now - p.at) -
+                                          static_cast<double>(r.count) / 1000.0);
       if (lagMs_.size() < kLagSamples) {
         lagMs_.push_back(ms);
       } else {
@@ -334,6 +337,10 @@ void Replicator::whenSynced(core::Duration timeout, SyncedCallback done) {
   if (synced()) {
     done(true, "");
     return;
+  }
+  if (open_ && peerPositionKnown_ && !bulk_) {
+    sendNow(control(RecordType::SyncRequest, streamId_, sentSeq_)); // nor for a lazy ack
+    flush();
   }
   waiter_ = std::move(done);
   waiterTimer_->enable(timeout);
@@ -389,6 +396,7 @@ void Replicator::onChannelPayload(std::span<const std::uint8_t> payload) {
   const auto d = decodePayload(payload);
   bool ack = false;
   bool incomingWasStream = true; // a bulk copy's end is acknowledged at once
+  ackNow_ = false;               // and so is anything the source asks to be
   for (const auto& r : d.records) {
     applyRecord(r, ack);
     incomingWasStream = incomingWasStream && r.type != RecordType::BulkEnd;
@@ -397,7 +405,7 @@ void Replicator::onChannelPayload(std::span<const std::uint8_t> payload) {
     refuse(d, payload.size());
   }
   if (ack) {
-    if (opt_.ackDelay == core::Duration::zero() || !incomingWasStream) {
+    if (opt_.ackDelay == core::Duration::zero() || !incomingWasStream || ackNow_) {
       sendAck();
     } else if (!ackTimer_->enabled()) {
       ackTimer_->enable(opt_.ackDelay);
@@ -409,7 +417,16 @@ void Replicator::onChannelPayload(std::span<const std::uint8_t> payload) {
 void Replicator::sendAck() {
   ackTimer_->disable();
   if (open_) {
-    sendNow(control(RecordType::Ack, followStream_, applied_));
+    // How long the acknowledged record waited here: the source takes it off the lag, which
+    // measures how stale this copy is, not how lazily it is acknowledged.
+    const auto held = appliedAt_ == core::MonotonicTime{}
+                          ? 0
+                          : std::chrono::duration_cast<std::chrono::microseconds>(
+                                time_.monotonicTime() - appliedAt_)
+                                .count();
+    sendNow(control(RecordType::Ack, followStream_, applied_,
+                    static_cast<std::uint64_t>(std::max<std::int64_t>(held, 0))));
+    appliedAt_ = {};
   }
 }
 
@@ -439,6 +456,12 @@ void Replicator::applyRecord(const Record& r, bool& ack) {
   case RecordType::Ack:
     if (source_) {
       onAck(r);
+    }
+    return;
+  case RecordType::SyncRequest:
+    if (!source_) {
+      ack = true;
+      ackNow_ = true;
     }
     return;
   case RecordType::Resume:
@@ -481,6 +504,7 @@ void Replicator::applyStreamRecord(const Record& r, bool& ack) {
     applyRemove(r.text);
   }
   applied_ = r.seq;
+  appliedAt_ = time_.monotonicTime();
   ++counters_.recordsApplied;
   ack = true;
 }
@@ -500,6 +524,7 @@ void Replicator::applyBulkEnd(const Record& r, bool& ack) {
   }
   followStream_ = r.stream;
   applied_ = r.seq;
+  appliedAt_ = {};
   ++counters_.bulkSyncsReceived;
   RMHA_LOG(Info, "replication", "bulk copy received: {} session(s), following stream {} from {}",
            incoming_->keys.size(), hex(followStream_), applied_);

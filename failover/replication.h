@@ -54,10 +54,11 @@ struct ReplicationOptions {
   /// Source: changes are collected this long and the latest state of each session is sent
   /// once (a call's INVITE, 180 and 200 within it make one record); 0 sends each at once.
   core::Duration batchDelay = core::Millis{2};
-  /// Sink: acknowledgements wait this long to cover more records; 0 (the default)
-  /// acknowledges each payload at once: at the rates of a resource manager a delayed
-  /// acknowledgement rarely covers a second record and costs a timer wake-up of its own.
-  core::Duration ackDelay = core::Duration::zero();
+  /// Sink: acknowledgements wait this long to cover more records (one acknowledgement, one
+  /// packet and one wake-up of the source for all of them); 0 acknowledges each payload at
+  /// once. A bulk copy's end, and a SyncRequest (the source has someone waiting: a
+  /// handover), are acknowledged at once whatever this says.
+  core::Duration ackDelay = core::Millis{10};
   std::uint64_t corruptPayload = 0;       ///< tests only: corrupt the Nth payload sent (0: none)
 };
 
@@ -203,6 +204,8 @@ private:
   // Sink.
   std::uint64_t followStream_ = 0;
   std::uint64_t applied_ = 0;
+  core::MonotonicTime appliedAt_{};  ///< when record applied_ arrived (not yet acknowledged)
+  bool ackNow_ = false;
   std::optional<Incoming> incoming_;
   bool resyncRequested_ = false;
   std::string lastRefusal_;
@@ -210,18 +213,21 @@ private:
 };
 
 /// The SIP thread's session observer: queues the changes of dialogs (confirmed sessions and
-/// their removal) and hands them to the HA thread with `post`: the first change after a
-/// drain wakes the HA thread, which drains `delay` later (0: at once); what queued meanwhile
-/// goes in the same payload. Set it on SipService with setSessionObserver().
+/// their removal) and hands them to the HA thread with `post` once the oldest is `window`
+/// old: at the first message the SIP thread handles after that, or by a SIP-thread timer
+/// when none comes. So a batch costs the HA thread one wake-up and the peer one payload,
+/// and no timer of the HA thread's is armed per batch. Window 0 hands each change over at
+/// once. Set it on SipService with setSessionObserver().
 class SessionChangeQueue final : public core::sip::SessionObserver {
 public:
   using Post = std::function<void(std::function<void()>)>;
-  /// `timers` call back on the HA thread.
-  SessionChangeQueue(const core::TimeSource& time, core::TimerFactory& timers, Post postToHa,
-                     Replicator& replicator, core::Duration delay);
+  /// `sipTimers` call back on the SIP thread.
+  SessionChangeQueue(const core::TimeSource& time, core::TimerFactory& sipTimers,
+                     Post postToHa, Replicator& replicator, core::Duration window);
 
   void onSessionUpserted(const core::sip::Session& s) override;
   void onSessionRemoved(const core::sip::SessionKey& key) override;
+  void afterMessage() override;
   /// HA thread: feeds everything queued to the replicator and flushes.
   void drain();
   /// Any thread: whether changes are collected at all. Off on the standby, whose table
@@ -236,12 +242,14 @@ private:
     core::MonotonicTime at{};
   };
   void push(Change c);
+  void handOver();  ///< SIP thread: the batch goes to the HA thread
 
   const core::TimeSource& time_;
   Post post_;
   Replicator& replicator_;
-  core::Duration delay_;
-  core::TimerPtr timer_;
+  core::Duration window_;
+  core::TimerPtr timer_;                            ///< SIP thread
+  std::optional<core::MonotonicTime> batchStart_;   ///< SIP thread: the oldest change queued
   std::atomic<bool> collecting_{true};
   std::mutex mutex_;
   std::vector<Change> queue_;

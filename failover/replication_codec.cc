@@ -1,5 +1,6 @@
 #include "failover/replication_codec.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace rmha::failover {
@@ -106,6 +107,11 @@ void encodeBody(const Record& r, Out& o) {
   case RecordType::Ack:
     o.u(r.stream, 8);
     o.u(r.seq, 8);
+    o.u(std::min<std::uint64_t>(r.count, 0xffffffffu), 4);
+    return;
+  case RecordType::SyncRequest:
+    o.u(r.stream, 8);
+    o.u(r.seq, 8);
     return;
   case RecordType::Resume:
     o.u(r.stream, 8);
@@ -143,6 +149,11 @@ bool decodeBody(RecordType type, std::span<const std::uint8_t> body, Record& r) 
   case RecordType::Ack:
     r.stream = in.u(8);
     r.seq = in.u(8);
+    r.count = in.u(4);
+    return in.ok() && in.done();
+  case RecordType::SyncRequest:
+    r.stream = in.u(8);
+    r.seq = in.u(8);
     return in.ok() && in.done();
   case RecordType::Resume:
     r.stream = in.u(8);
@@ -171,6 +182,7 @@ std::string_view toString(RecordType t) {
   case RecordType::Upsert: return "upsert";
   case RecordType::Remove: return "remove";
   case RecordType::Ack: return "ack";
+  case RecordType::SyncRequest: return "sync-request";
   case RecordType::Resume: return "resume";
   case RecordType::BulkBegin: return "bulk-begin";
   case RecordType::BulkItem: return "bulk-item";
@@ -246,7 +258,7 @@ PayloadDecode decodePayload(std::span<const std::uint8_t> p) {
       out.error = PayloadError::Truncated;
       return out;
     }
-    if (type == 0 || type > static_cast<std::uint8_t>(RecordType::Resync)) {
+    if (type == 0 || type > static_cast<std::uint8_t>(RecordType::SyncRequest)) {
       out.error = PayloadError::UnknownType;
       return out;
     }

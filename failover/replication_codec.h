@@ -40,14 +40,17 @@ enum class RecordType : std::uint8_t {
   BulkItem = 6,
   BulkEnd = 7,
   Resync = 8,
+  SyncRequest = 9,  ///< source -> sink: acknowledge at once (someone waits for the peer)
 };
 std::string_view toString(RecordType t);
 
 struct Record {
   RecordType type = RecordType::Upsert;
   std::uint64_t stream = 0;
-  std::uint64_t seq = 0;        ///< Upsert/Remove: its number; Ack/Resume: applied; Bulk*: snapshot
-  std::uint64_t count = 0;      ///< BulkBegin/BulkEnd: sessions; Resume: highest version known
+  std::uint64_t seq = 0;        ///< Upsert/Remove: its number; Ack/Resume: applied; Bulk*: snapshot;
+                                ///< SyncRequest: the last record sent
+  std::uint64_t count = 0;      ///< BulkBegin/BulkEnd: sessions; Resume: highest version known;
+                                ///< Ack: µs the sink held record `seq` before acknowledging it
   core::sip::Session session;   ///< Upsert, BulkItem
   std::string text;             ///< Remove: the Call-ID; Resync: the reason
 };

@@ -7,11 +7,11 @@ using core::sip::Session;
 
 // --- SIP thread -> HA thread ----------------------------------------------------------------
 
-SessionChangeQueue::SessionChangeQueue(const core::TimeSource& time, core::TimerFactory& timers,
-                                       Post postToHa, Replicator& replicator,
-                                       core::Duration delay)
-    : time_(time), post_(std::move(postToHa)), replicator_(replicator), delay_(delay) {
-  timer_ = timers.createTimer([this] { drain(); });
+SessionChangeQueue::SessionChangeQueue(const core::TimeSource& time,
+                                       core::TimerFactory& sipTimers, Post postToHa,
+                                       Replicator& replicator, core::Duration window)
+    : time_(time), post_(std::move(postToHa)), replicator_(replicator), window_(window) {
+  timer_ = sipTimers.createTimer([this] { handOver(); });
 }
 
 void SessionChangeQueue::onSessionUpserted(const Session& s) {
@@ -40,26 +40,34 @@ void SessionChangeQueue::onSessionRemoved(const core::sip::SessionKey& key) {
 }
 
 void SessionChangeQueue::push(Change c) {
-  bool first = false;
   {
     std::lock_guard lock(mutex_);
-    first = queue_.empty();
     queue_.push_back(std::move(c));
   }
-  if (!first) {
+  if (batchStart_) {
     return;
   }
-  post_([this] {
-    if (delay_ == core::Duration::zero()) {
-      drain();
-    } else if (!timer_->enabled()) {
-      timer_->enable(delay_);
-    }
-  });
+  if (window_ == core::Duration::zero()) {
+    handOver();
+    return;
+  }
+  batchStart_ = time_.monotonicTime();
+  timer_->enable(window_);
+}
+
+void SessionChangeQueue::afterMessage() {
+  if (batchStart_ && time_.monotonicTime() - *batchStart_ >= window_) {
+    handOver();
+  }
+}
+
+void SessionChangeQueue::handOver() {
+  batchStart_.reset();
+  timer_->disable();
+  post_([this] { drain(); });
 }
 
 void SessionChangeQueue::drain() {
-  timer_->disable();
   {
     std::lock_guard lock(mutex_);
     std::swap(queue_, work_);

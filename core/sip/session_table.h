@@ -49,6 +49,9 @@ public:
   virtual ~SessionObserver() = default;
   /// A session was created or changed. Called on the SIP thread; do not block.
   virtual void onSessionUpserted(const Session& s) = 0;
+  /// The SIP thread finished handling a message (whether or not it changed a session): a
+  /// moment to hand over what was collected without a timer of its own. Do not block.
+  virtual void afterMessage() {}
   /// A session ended. Called on the SIP thread; do not block.
   virtual void onSessionRemoved(const SessionKey& key) = 0;
 };
@@ -67,6 +70,7 @@ public:
 
   /// Sets (or clears with nullptr) the observer. Thread-safe.
   void setObserver(SessionObserver* observer);
+  SessionObserver* observer() const { return observer_.load(std::memory_order_relaxed); }
   /// Inserts or replaces the session with the same Call-ID: THE place changes go through.
   void upsert(Session s);
   /// Removes the session of `callId`; false when there was none.

@@ -122,13 +122,15 @@ void SipService::startServing() {
   RMHA_LOG(Info, "sip", "serving: taking new calls");
 }
 
-void SipService::pauseServing() {
+void SipService::pauseServing(bool closeConnections) {
   serving_.store(false);
   if (proxy_) {
     proxy_->setAbsorbing(true);
     proxy_->setServing(false);
   }
-  closeTcpConnections();
+  if (closeConnections) {
+    closeTcpConnections();
+  }
   RMHA_LOG(Info, "sip", "paused: the role is moving; new requests over UDP absorbed for the "
            "next owner, over TCP refused with 503");
 }
@@ -228,6 +230,9 @@ void SipService::send(const Peer& to, std::string_view data) {
 void SipService::onMessage(std::span<char> data, const Peer& from) {
   if (proxy_) {
     proxy_->onMessage(data, from);
+  }
+  if (auto* o = sessions_.observer()) {
+    o->afterMessage();
   }
 }
 

@@ -51,9 +51,9 @@ public:
   /// peers see the close while this node still owns the address and open their next
   /// connection to the new owner instead of meeting a reset with a request in flight.
   void stopServing() override;
-  /// Thread-safe: not serving; new requests over UDP absorbed (Proxy::setAbsorbing); TCP
-  /// connections closed as by stopServing.
-  void pauseServing() override;
+  /// Thread-safe: not serving; new requests over UDP absorbed (Proxy::setAbsorbing); with
+  /// `closeConnections`, TCP connections closed as by stopServing.
+  void pauseServing(bool closeConnections) override;
   /// Thread-safe.
   std::size_t sessionCount() const override;
   bool serving() const;

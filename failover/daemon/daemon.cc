@@ -47,7 +47,7 @@ class IdleService final : public core::ServiceControl, public core::SessionStore
 public:
   void startServing() override {}
   void stopServing() override {}
-  void pauseServing() override {}
+  void pauseServing(bool) override {}
   std::size_t sessionCount() const override { return 0; }
 };
 

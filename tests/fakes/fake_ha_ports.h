@@ -40,7 +40,7 @@ public:
     serving = false;
     paused = false;
   }
-  void pauseServing() override {
+  void pauseServing(bool) override {
     serving = false;
     paused = true;
   }

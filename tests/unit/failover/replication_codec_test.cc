@@ -40,12 +40,16 @@ std::vector<Record> allKinds() {
   r.seq = 8;
   r.text = "gone@example.com";
   v.push_back(r);
-  for (auto t : {RecordType::Ack, RecordType::Resume, RecordType::BulkBegin, RecordType::BulkEnd}) {
+  for (auto t : {RecordType::Ack, RecordType::Resume, RecordType::BulkBegin, RecordType::BulkEnd,
+                 RecordType::SyncRequest}) {
     r = {};
     r.type = t;
     r.stream = 0xfeedface;
     r.seq = 99;
-    r.count = t == RecordType::Ack ? 0 : t == RecordType::Resume ? kReplicationVersion : 100000;
+    r.count = t == RecordType::Ack           ? 2500
+              : t == RecordType::SyncRequest ? 0
+              : t == RecordType::Resume      ? kReplicationVersion
+                                             : 100000;
     v.push_back(r);
   }
   r = {};

@@ -433,7 +433,9 @@ TEST_F(ReplicationBatching, ChangesOfOneCallWithinABatchMakeOneRecord) {
   settle();
   expectStandbyHasTruth();
   EXPECT_TRUE(a->repl.synced());
-  EXPECT_EQ(a->repl.status()["lag_ms"]["p99"], 3.0);
+  // Lag is how stale the copy is: the 2 ms batch counts, the 1 ms the peer held the record
+  // before acknowledging it does not.
+  EXPECT_EQ(a->repl.status()["lag_ms"]["p99"], 2.0);
 }
 
 TEST_F(ReplicationBatching, AWaiterDoesNotWaitForTheBatchDelay) {
@@ -442,9 +444,7 @@ TEST_F(ReplicationBatching, AWaiterDoesNotWaitForTheBatchDelay) {
   upsert(session("c1"));
   bool done = false;
   a->repl.whenSynced(1s, [&](bool ok, const std::string&) { done = ok; });
-  settle();
-  clock.advance(1ms); // the delayed ack
-  settle();
+  settle(); // no clock advance: the waiter's SyncRequest is acknowledged at once
   EXPECT_TRUE(done);
   expectStandbyHasTruth();
 }
@@ -455,30 +455,49 @@ TEST_F(ReplicationBatching, AWaiterDoesNotWaitForTheBatchDelay) {
 namespace rmha::failover {
 namespace {
 
-TEST_F(Replication, ChangeQueueCopiesDialogsWithOneWakeUpPerDrain) {
+TEST_F(Replication, ChangeQueueHandsABatchOverOnceItsWindowHasPassed) {
   a->repl.setSource(true);
   open();
   std::vector<std::function<void()>> posted;
   SessionChangeQueue q(clock, clock, [&](std::function<void()> f) { posted.push_back(std::move(f)); },
-                       a->repl, core::Duration::zero());
+                       a->repl, 3ms);
   q.onSessionUpserted(session("c1", SessionState::Trying));
   q.onSessionUpserted(session("c1", SessionState::Early));
-  EXPECT_TRUE(posted.empty()); // a call being set up is not copied: no wake-up
+  q.afterMessage();
+  clock.advance(5ms);
+  EXPECT_TRUE(posted.empty()); // a call being set up is not copied: nothing to hand over
   q.onSessionUpserted(session("c1"));
+  clock.advance(1ms);
   q.onSessionUpserted(session("c2"));
-  ASSERT_EQ(posted.size(), 1u); // one wake-up for what queued before the HA thread ran
-  posted[0]();                  // the HA thread wakes and drains at once
+  q.afterMessage();
+  EXPECT_TRUE(posted.empty()); // the oldest change is 1 ms old: the batch stays open
+  clock.advance(2ms);
+  q.afterMessage();            // 3 ms: the next message of the SIP thread hands it over
+  ASSERT_EQ(posted.size(), 1u);
+  posted[0]();                 // the HA thread drains: both changes in one payload
   truth["c1"] = session("c1");
   truth["c2"] = session("c2");
   settle();
   expectStandbyHasTruth();
   EXPECT_EQ(a->repl.status()["seq"], 2);
   q.onSessionRemoved({"c1", "ft-c1"});
-  ASSERT_EQ(posted.size(), 2u); // the queue was drained: the next change wakes again
+  clock.advance(3ms);          // no message meanwhile: the SIP thread's timer hands it over
+  ASSERT_EQ(posted.size(), 2u);
   posted[1]();
   truth.erase("c1");
   settle();
   expectStandbyHasTruth();
+}
+
+TEST_F(Replication, ChangeQueueWithoutAWindowHandsEachChangeOverAtOnce) {
+  a->repl.setSource(true);
+  open();
+  std::vector<std::function<void()>> posted;
+  SessionChangeQueue q(clock, clock, [&](std::function<void()> f) { posted.push_back(std::move(f)); },
+                       a->repl, core::Duration::zero());
+  q.onSessionUpserted(session("c1"));
+  q.onSessionRemoved({"c1", "ft-c1"});
+  EXPECT_EQ(posted.size(), 2u);
 }
 
 } // namespace
