@@ -73,7 +73,7 @@ public:
   /// that window (of several calls, under load) travel in one payload, for one wake-up of
   /// the HA thread and one packet. Only dialogs are copied: a call makes two records
   /// (confirmed, removed). The window is what the lag goal (p99 <= 5 ms) leaves room for.
-  static constexpr core::Duration kCollectChanges = core::Millis{3};
+  static constexpr core::Duration kCollectChanges = core::Millis{2};
 
   /// Attaches itself to `sip` (session observer) and `link` (channel sink).
   SipReplication(boost::asio::io_context& haIo, boost::asio::io_context& sipIo,
