@@ -141,8 +141,9 @@ private:
     syntheticAdded_ = true;
     const auto count = std::strtoull(n, nullptr, 10);
     RMHA_LOG(Warn, "replication", "test hook: adding {} synthetic sessions", count);
+    std::vector<core::sip::SipService::ReplicaOp> ops(count);
     for (std::uint64_t i = 0; i < count; ++i) {
-      core::sip::Session s;
+      auto& s = ops[i].session;
       s.callId = fmt::format("synthetic-{}@bench.invalid", i);
       s.fromTag = fmt::format("f{}", i);
       s.toTag = fmt::format("t{}", i);
@@ -150,8 +151,8 @@ private:
       s.routeSet = "<sip:192.0.2.100;lr>";
       s.cseq = 1;
       s.state = core::sip::SessionState::Confirmed;
-      sip_.insertReplicatedSession(std::move(s));
     }
+    sip_.applyReplicas(std::move(ops));
   }
 
   // Integration tests corrupt one replication payload to see the standby refuse it and

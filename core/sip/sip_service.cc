@@ -90,24 +90,28 @@ void SipService::stopHere() {
   }
 }
 
+bool SipService::runOnSipThread(std::function<void()> f, std::chrono::milliseconds bound) {
+  if (io_.get_executor().running_in_this_thread() || io_.stopped()) {
+    f(); // on the SIP thread, or nothing runs there any more: nothing else touches its state
+    return true;
+  }
+  auto done = std::make_shared<std::promise<void>>();
+  auto fut = done->get_future();
+  asio::post(io_, [f = std::move(f), done, alive = std::weak_ptr<int>(alive_)] {
+    if (!alive.expired()) {
+      f();
+    }
+    done->set_value();
+  });
+  return bound == std::chrono::milliseconds::zero() ||
+         fut.wait_for(bound) == std::future_status::ready;
+}
+
 void SipService::stop() {
   if (!started_.load()) {
     return;
   }
-  if (io_.get_executor().running_in_this_thread() || io_.stopped()) {
-    stopHere();
-    return;
-  }
-  // Another thread while the SIP thread runs: do it there, and wait (bounded).
-  auto done = std::make_shared<std::promise<void>>();
-  auto fut = done->get_future();
-  asio::post(io_, [this, done, alive = std::weak_ptr<int>(alive_)] {
-    if (!alive.expired()) {
-      stopHere();
-    }
-    done->set_value();
-  });
-  if (fut.wait_for(std::chrono::seconds(2)) != std::future_status::ready) {
+  if (!runOnSipThread([this] { stopHere(); }, std::chrono::seconds(2))) {
     // The io_context is not being run: nothing else touches the transports.
     stopHere();
   }
@@ -149,20 +153,15 @@ void SipService::closeTcpConnections() {
   if (!started_.load() || !tcp_) {
     return;
   }
-  if (io_.get_executor().running_in_this_thread() || io_.stopped()) {
-    tcp_->closeConnections();
-    return;
-  }
-  auto done = std::make_shared<std::promise<void>>();
-  auto fut = done->get_future();
-  asio::post(io_, [this, done, alive = std::weak_ptr<int>(alive_)] {
-    if (!alive.expired() && started_.load()) {
-      tcp_->closeConnections();
-    }
-    done->set_value();
-  });
   // Bounded: the caller is the HA thread on its way to releasing the address.
-  if (fut.wait_for(std::chrono::milliseconds(50)) != std::future_status::ready) {
+  const bool inTime = runOnSipThread(
+      [this] {
+        if (started_.load()) {
+          tcp_->closeConnections();
+        }
+      },
+      std::chrono::milliseconds(50));
+  if (!inTime) {
     RMHA_LOG(Warn, "sip", "the SIP thread did not close its TCP connections within 50 ms");
   }
 }
@@ -173,39 +172,19 @@ std::size_t SipService::sessionCount() const { return sessions_.size(); }
 
 void SipService::setSessionObserver(SessionObserver* observer) { sessions_.setObserver(observer); }
 
-void SipService::insertReplicatedSession(Session s) {
-  asio::post(io_, [this, s = std::move(s), alive = std::weak_ptr<int>(alive_)]() mutable {
-    if (!alive.expired()) {
-      sessions_.upsert(std::move(s));
-    }
-  });
-}
-
-void SipService::removeReplicatedSession(std::string callId) {
-  asio::post(io_, [this, id = std::move(callId), alive = std::weak_ptr<int>(alive_)] {
-    if (!alive.expired()) {
-      sessions_.remove(id);
-    }
-  });
-}
-
 void SipService::applyReplicas(std::vector<ReplicaOp> ops, bool wait) {
-  auto done = std::make_shared<std::promise<void>>();
-  auto fut = done->get_future();
-  asio::post(io_, [this, ops = std::move(ops), done, alive = std::weak_ptr<int>(alive_)]() mutable {
-    if (!alive.expired()) {
-      for (auto& op : ops) {
-        if (op.removed) {
-          sessions_.remove(op.session.callId);
-        } else {
-          sessions_.upsert(std::move(op.session));
+  const bool inTime = runOnSipThread(
+      [this, ops = std::move(ops)]() mutable {
+        for (auto& op : ops) {
+          if (op.removed) {
+            sessions_.remove(op.session.callId);
+          } else {
+            sessions_.upsert(std::move(op.session));
+          }
         }
-      }
-    }
-    done->set_value();
-  });
-  if (wait && !io_.get_executor().running_in_this_thread() && !io_.stopped() &&
-      fut.wait_for(std::chrono::milliseconds(200)) != std::future_status::ready) {
+      },
+      std::chrono::milliseconds(wait ? 200 : 0));
+  if (!inTime) {
     RMHA_LOG(Warn, "sip", "the SIP thread did not apply the peer's sessions within 200 ms");
   }
 }

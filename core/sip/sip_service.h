@@ -5,6 +5,8 @@
 //   rmhad (HA thread) --startServing/stopServing, sessionCount, statusJson--> SipService
 //   SipService --UDP/TCP transports--> Proxy --> ResourceDirectory, SessionTable --> observer
 #include <atomic>
+#include <functional>
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <system_error>
@@ -66,12 +68,8 @@ public:
   /// Thread-safe: where session changes are reported (nullptr: nowhere). Callbacks run on
   /// the SIP thread.
   void setSessionObserver(SessionObserver* observer);
-  /// Thread-safe: inserts (or replaces) a session replicated from the peer, so that its
-  /// in-dialog requests are routed here after a takeover. Applied on the SIP thread.
-  void insertReplicatedSession(Session s);
-  /// Thread-safe: removes a replicated session.
-  void removeReplicatedSession(std::string callId);
-  /// One change of the peer's table: an upsert, or a removal (only callId set).
+  /// One change of the peer's table: an upsert (a session replicated from the peer, so that
+  /// its in-dialog requests are routed here after a takeover), or a removal (only callId).
   struct ReplicaOp {
     bool removed = false;
     Session session;
@@ -91,6 +89,9 @@ private:
   std::error_code bindAll();
   void stopHere();
   void closeTcpConnections();
+  /// Runs `f` on the SIP thread (here when this is it, or when its io_context stopped) and
+  /// waits at most `bound` for it (zero: does not wait). False: it did not run in time.
+  bool runOnSipThread(std::function<void()> f, std::chrono::milliseconds bound);
 
   boost::asio::io_context& io_;
   SipConfig cfg_;
