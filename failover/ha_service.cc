@@ -93,9 +93,7 @@ void HaService::commandThroughGate(HaEvent event) {
   auto done = std::move(pendingCommand_);
   pendingCommand_ = [this, done = std::move(done)](bool ok, const std::string& message) {
     if (!ok && machine_.state() == HaState::Active && !serving_) {
-      serving_ = true;
-      paused_ = false;
-      service_.startServing();
+      serve();
     }
     done(ok, message);
   };
@@ -214,9 +212,7 @@ void HaService::applyAction(const Action& a) {
             steering_.reassert();
           }
         } else if constexpr (std::is_same_v<T, action::StartServing>) {
-          serving_ = true;
-          paused_ = false;
-          service_.startServing();
+          serve();
         } else if constexpr (std::is_same_v<T, action::StopServing>) {
           leaveServing();
         } else if constexpr (std::is_same_v<T, action::SendToPeer>) {
@@ -239,11 +235,17 @@ void HaService::leaveServing() {
     service_.stopServing();
     return;
   }
-  if (paused_) {
-    service_.pauseServing(true); // again: its TCP connections close now, before the release
-  }
-  pause(true);
+  // Also when already paused (a graceful handover's wait): its TCP connections close now,
+  // before the release.
+  paused_ = true;
+  service_.pauseServing(true);
   pauseTimer_->enable(options_.engine.handoverTimeout);
+}
+
+void HaService::serve() {
+  serving_ = true;
+  paused_ = false;
+  service_.startServing();
 }
 
 void HaService::refuseOncePeerServes() {

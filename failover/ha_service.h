@@ -115,6 +115,7 @@ private:
   bool acquiring_ = false;
   void pause(bool closeConnections);
   void unpause();        ///< paused -> refusing (503); nothing otherwise
+  void serve();
   void leaveServing();
   void refuseOncePeerServes();
   bool channelUp_ = false;
