@@ -1,6 +1,7 @@
 // The replication stream between two Replicators on a fake channel and the fake clock:
 // ordered apply and cumulative acks, resume from the backlog, bulk copy on overflow, on join
 // and on a corrupted record, graceful-handover waits, role swaps.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <deque>
@@ -194,7 +195,7 @@ TEST_F(Replication, ShortDisconnectionResumesFromTheBacklog) {
   close();
   EXPECT_EQ(a->repl.status()["state"], "disconnected");
   for (int i = 2; i <= 10; ++i) {
-    upsert(session("c" + std::to_string(i)));
+    upsert(session(fmt::format("c{}", i)));
   }
   remove("c1");
   open();
@@ -212,13 +213,13 @@ TEST_F(Replication, BacklogOverflowGivesABulkCopy) {
   a->repl.setSource(true);
   open();
   for (int i = 1; i <= 5; ++i) {
-    upsert(session("c" + std::to_string(i)));
+    upsert(session(fmt::format("c{}", i)));
     settle();
   }
   close();
   remove("c1");
   for (int i = 6; i <= 15; ++i) {
-    upsert(session("c" + std::to_string(i)));
+    upsert(session(fmt::format("c{}", i)));
   }
   EXPECT_GE(a->repl.counters().backlogOverflows, 1u);
   open();
@@ -236,7 +237,7 @@ TEST_F(Replication, OverflowWhileConnectedGivesABulkCopy) {
   open();
   // The standby does not answer for a while: records pile up unacknowledged.
   for (int i = 1; i <= 10; ++i) {
-    upsert(session("c" + std::to_string(i)));
+    upsert(session(fmt::format("c{}", i)));
   }
   EXPECT_GE(a->repl.counters().backlogOverflows, 1u);
   settle();
@@ -250,7 +251,7 @@ TEST_F(Replication, JoiningStandbyGetsEverySessionByBulkCopy) {
   build(o);
   a->repl.setSource(true);
   for (int i = 0; i < 1000; ++i) {
-    upsert(session("call-" + std::to_string(i)));
+    upsert(session(fmt::format("call-{}", i)));
   }
   open();
   expectStandbyHasTruth();
