@@ -8,25 +8,30 @@
 //                            hellos, authenticated channel frames (the replication stream)
 //
 // Every handler runs on the HA thread. Frames that fail any check are counted per reason and
-// logged at most once per 10 s per reason.
+// logged at most once per 10 s per reason. sendPayload is the exception: the SIP thread
+// streams its session changes itself, so the channel's write side (the established channel,
+// its queue and frame sequence) is shared under `writeMutex`.
 #include "failover/peer_link.h"
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ip/udp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 
 #include <fcntl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
 #include <unistd.h>
 
 #include <cstring>
 #include <deque>
+#include <mutex>
 #include <vector>
 
 #include "core/log.h"
@@ -58,9 +63,10 @@ struct Channel {
   std::uint64_t sendSeq = 0;
   std::uint64_t recvSeq = 0;
   std::vector<std::uint8_t> in;   ///< the frame being read
-  std::deque<std::vector<std::uint8_t>> out;
+  // Write side, under PeerLink::Impl::writeMutex once the channel is established.
+  std::deque<std::vector<std::uint8_t>> out;  ///< frames (the first maybe partly written)
   std::size_t pending = 0;
-  bool writing = false;
+  bool writing = false;  ///< the HA thread writes `out`: nobody else writes the socket
 };
 using ChannelPtr = std::shared_ptr<Channel>;
 
@@ -94,7 +100,8 @@ struct PeerLink::Impl {
   ReplayGuard tcpGuard;
   std::vector<std::unique_ptr<Path>> paths;
   tcp::acceptor acceptor;
-  ChannelPtr channel;      ///< the established channel
+  ChannelPtr channel;      ///< the established channel (changed under writeMutex)
+  mutable std::mutex writeMutex;
   ChannelPtr connecting;   ///< member 2: the attempt in progress
   asio::steady_timer reconnectTimer;
   bool stopped = false;
@@ -202,7 +209,13 @@ struct PeerLink::Impl {
     }
     acceptor.close(ec);
     reconnectTimer.cancel();
-    for (auto* c : {&channel, &connecting}) {
+    ChannelPtr established;
+    {
+      std::lock_guard lock(writeMutex);
+      established = std::move(channel);
+      channel.reset();
+    }
+    for (auto* c : {&established, &connecting}) {
       if (*c) {
         (*c)->socket.close(ec);
         (*c)->helloTimer.cancel();
@@ -432,11 +445,15 @@ struct PeerLink::Impl {
     if (connecting == c) {
       connecting.reset();
     }
-    if (channel) {
+    if (auto old = channel) {
       // The peer restarted and reconnected before we saw the old channel close.
+      {
+        std::lock_guard lock(writeMutex);
+        channel.reset();
+      }
       boost::system::error_code ec;
-      channel->socket.close(ec);
-      if (channel->frames && sink) {
+      old->socket.close(ec);
+      if (old->frames && sink) {
         sink->onChannelClosed();
       }
     }
@@ -449,7 +466,10 @@ struct PeerLink::Impl {
                "session replication until both nodes run this version");
     }
     c->up = true;
-    channel = c;
+    {
+      std::lock_guard lock(writeMutex);
+      channel = c;
+    }
     ++counters.channelUps;
     boost::system::error_code ec;
     c->socket.set_option(tcp::no_delay(true), ec);
@@ -525,26 +545,47 @@ struct PeerLink::Impl {
         });
   }
 
+  // Any thread. The frame goes to the socket at once unless frames are queued before it;
+  // what the socket does not take at once (or an error, which the HA thread's write then
+  // meets and closes the channel on) is queued for the HA thread.
   bool sendPayload(std::span<const std::uint8_t> payload) {
+    std::lock_guard lock(writeMutex);
     if (!channel || !channel->frames || payload.size() > kMaxChannelPayload) {
       return false;
     }
     auto& c = *channel;
-    c.out.push_back(encodeChannelFrame(++c.sendSeq, payload, c.key));
-    c.pending += c.out.back().size();
+    auto frame = encodeChannelFrame(++c.sendSeq, payload, c.key);
     ++counters.framesSent;
-    counters.frameBytesSent += c.out.back().size();
+    counters.frameBytesSent += frame.size();
     if (!c.writing) {
-      writeNext(channel);
+      const auto n = ::send(c.socket.native_handle(), frame.data(), frame.size(),
+                            MSG_DONTWAIT | MSG_NOSIGNAL);
+      if (n == static_cast<ssize_t>(frame.size())) {
+        return true;
+      }
+      if (n > 0) {
+        frame.erase(frame.begin(), frame.begin() + n);
+      }
+      c.writing = true;
+      asio::post(io, [this, ch = channel] { writeNext(ch); });
     }
+    c.pending += frame.size();
+    c.out.push_back(std::move(frame));
     return true;
   }
 
+  // HA thread, `c->writing` set: writes `out` until it is empty.
   void writeNext(const ChannelPtr& c) {
-    c->writing = true;
+    std::lock_guard lock(writeMutex);
+    if (stopped || channel != c) {
+      return;
+    }
+    if (c->out.empty()) {
+      c->writing = false;
+      return;
+    }
     asio::async_write(c->socket, asio::buffer(c->out.front()),
                       [this, c](const boost::system::error_code& ec, std::size_t) {
-                        c->writing = false;
                         if (stopped || channel != c) {
                           return;
                         }
@@ -552,11 +593,12 @@ struct PeerLink::Impl {
                           channelLost(c, ec.message());
                           return;
                         }
-                        c->pending -= c->out.front().size();
-                        c->out.pop_front();
-                        if (!c->out.empty()) {
-                          writeNext(c);
+                        {
+                          std::lock_guard relock(writeMutex);
+                          c->pending -= c->out.front().size();
+                          c->out.pop_front();
                         }
+                        writeNext(c);
                       });
   }
 
@@ -584,9 +626,12 @@ struct PeerLink::Impl {
   }
 
   void channelLost(const ChannelPtr& c, const std::string& why) {
+    {
+      std::lock_guard lock(writeMutex);
+      channel.reset();
+    }
     boost::system::error_code ec;
     c->socket.close(ec);
-    channel.reset();
     ++counters.channelDowns;
     RMHA_LOG(Info, "peer", "channel down: {}", why);
     if (c->frames && sink) {
@@ -612,13 +657,20 @@ std::error_code PeerLink::start(PeerEvents& events, std::string& what) {
 void PeerLink::stop() { impl_->stop(); }
 void PeerLink::send(PeerMessage m) { impl_->send(m); }
 bool PeerLink::channelUp() const { return impl_->channel != nullptr; }
-const PeerLinkCounters& PeerLink::counters() const { return impl_->counters; }
+PeerLinkCounters PeerLink::counters() const {
+  std::lock_guard lock(impl_->writeMutex);
+  return impl_->counters;
+}
 void PeerLink::setChannelSink(ChannelSink* sink) { impl_->sink = sink; }
-bool PeerLink::channelReady() const { return impl_->channel && impl_->channel->frames; }
+bool PeerLink::channelReady() const {
+  std::lock_guard lock(impl_->writeMutex);
+  return impl_->channel && impl_->channel->frames;
+}
 bool PeerLink::sendPayload(std::span<const std::uint8_t> payload) {
   return impl_->sendPayload(payload);
 }
 std::size_t PeerLink::pendingBytes() const {
+  std::lock_guard lock(impl_->writeMutex);
   return impl_->channel ? impl_->channel->pending : 0;
 }
 

@@ -69,8 +69,9 @@ public:
   virtual ~ChannelTransport() = default;
   /// True while the channel is up and the peer speaks channel frames.
   virtual bool channelReady() const = 0;
-  /// Queues one payload (at most kMaxChannelPayload bytes); false when the channel is not
-  /// ready or the payload is too large. Never blocks.
+  /// Sends one payload (at most kMaxChannelPayload bytes), queued behind those not yet
+  /// written; false when the channel is not ready or the payload is too large. Never
+  /// blocks; safe from any thread.
   virtual bool sendPayload(std::span<const std::uint8_t> payload) = 0;
   /// Bytes queued and not yet written to the socket (flow control for bulk copies).
   virtual std::size_t pendingBytes() const = 0;
@@ -102,7 +103,7 @@ public:
   void stop();
   void send(PeerMessage m) override;
   bool channelUp() const override;
-  const PeerLinkCounters& counters() const;
+  PeerLinkCounters counters() const;
   /// Where channel payloads go (nullptr: dropped). Set before start().
   void setChannelSink(ChannelSink* sink);
   // ChannelTransport

@@ -26,16 +26,45 @@ Record control(RecordType type, std::uint64_t stream, std::uint64_t seq, std::ui
 }
 } // namespace
 
+class Replicator::Guard {
+public:
+  explicit Guard(const Replicator& r) : r_(r), lock_(r.mutex_) {}
+  Guard(const Replicator& r, std::try_to_lock_t t) : r_(r), lock_(r.mutex_, t) {}
+  ~Guard() {
+    if (!lock_.owns_lock() || r_.later_.empty()) {
+      return;
+    }
+    auto later = std::move(r_.later_);
+    r_.later_.clear();
+    lock_.unlock();
+    for (auto& f : later) {
+      f();
+    }
+  }
+  Guard(const Guard&) = delete;
+  Guard& operator=(const Guard&) = delete;
+  bool locked() const { return lock_.owns_lock(); }
+
+private:
+  const Replicator& r_;
+  std::unique_lock<std::mutex> lock_;
+};
+
 Replicator::Replicator(ReplicationOptions options, ChannelTransport& channel, ReplicaStore& store,
-                       const core::TimeSource& time, core::TimerFactory& timers)
-    : opt_(options), channel_(channel), store_(store), time_(time) {
-  bulkTimer_ = timers.createTimer([this] { pumpBulk(); });
+                       const core::TimeSource& time, core::TimerFactory& timers, Post postToOwner)
+    : opt_(options), channel_(channel), store_(store), time_(time),
+      postToOwner_(std::move(postToOwner)) {
+  bulkTimer_ = timers.createTimer([this] {
+    Guard g(*this);
+    pumpBulk();
+  });
   waiterTimer_ = timers.createTimer([this] {
+    Guard g(*this);
     failWaiter(fmt::format("the standby acknowledged {} of {} record(s) in time{}", acked_, seq_,
                            bulk_ ? " (a bulk copy was running)" : ""));
   });
-  batchTimer_ = timers.createTimer([this] { commit(); });
   ackTimer_ = timers.createTimer([this] {
+    Guard g(*this);
     sendAck();
     flush();
   });
@@ -45,13 +74,28 @@ Replicator::Replicator(ReplicationOptions options, ChannelTransport& channel, Re
 Replicator::~Replicator() {
   bulkTimer_->disable();
   waiterTimer_->disable();
-  batchTimer_->disable();
   ackTimer_->disable();
+}
+
+bool Replicator::source() const {
+  Guard g(*this);
+  return source_;
+}
+
+ReplicationCounters Replicator::counters() const {
+  Guard g(*this);
+  return counters_;
+}
+
+std::size_t Replicator::mirrorSize() const {
+  Guard g(*this);
+  return mirror_.size();
 }
 
 // --- source ---------------------------------------------------------------------------------
 
 void Replicator::setSource(bool source) {
+  Guard g(*this);
   if (source == source_) {
     return;
   }
@@ -84,7 +128,45 @@ void Replicator::setSource(bool source) {
   }
 }
 
+bool Replicator::streamChanges(bool wait,
+                               const std::function<void(std::vector<LocalChange>&)>& take) {
+  std::optional<Guard> g;
+  if (wait) {
+    g.emplace(*this);
+  } else {
+    g.emplace(*this, std::try_to_lock);
+    if (!g->locked()) {
+      return false;
+    }
+  }
+  take(work_);
+  streaming_ = true;
+  for (const auto& c : work_) {
+    if (c.removed) {
+      remove(c.session.callId, c.at);
+    } else {
+      upsert(c.session, c.at);
+    }
+  }
+  work_.clear();
+  commit();
+  streaming_ = false;
+  return true;
+}
+
 void Replicator::onLocalUpsert(const Session& s, core::MonotonicTime at) {
+  Guard g(*this);
+  upsert(s, at);
+  commit();
+}
+
+void Replicator::onLocalRemove(const std::string& callId, core::MonotonicTime at) {
+  Guard g(*this);
+  remove(callId, at);
+  commit();
+}
+
+void Replicator::upsert(const Session& s, core::MonotonicTime at) {
   // On the sink the table follows the peer: local changes are echoes of applied records, or
   // side effects that only the active decides.
   if (!source_) {
@@ -98,7 +180,7 @@ void Replicator::onLocalUpsert(const Session& s, core::MonotonicTime at) {
   stage(s.callId, false, at);
 }
 
-void Replicator::onLocalRemove(const std::string& callId, core::MonotonicTime at) {
+void Replicator::remove(const std::string& callId, core::MonotonicTime at) {
   if (!source_) {
     return;
   }
@@ -118,17 +200,9 @@ void Replicator::stage(const std::string& callId, bool removed, core::MonotonicT
   } else {
     stagedOrder_.push_back(callId);
   }
-  if (opt_.batchDelay == core::Duration::zero()) {
-    if (!holdCommit_) {
-      commit();
-    }
-  } else if (!batchTimer_->enabled()) {
-    batchTimer_->enable(opt_.batchDelay);
-  }
 }
 
 void Replicator::commit() {
-  batchTimer_->disable();
   for (const auto& id : stagedOrder_) {
     const auto& st = staged_.at(id);
     Record r;
@@ -202,6 +276,20 @@ void Replicator::flush() {
 
 void Replicator::startBulk(const std::string& why) {
   if (!open_ || !source_) {
+    return;
+  }
+  if (streaming_ && postToOwner_) {
+    // Not necessarily the owner thread: the copy's rounds run on the owner's timer.
+    if (!bulkPosted_) {
+      bulkPosted_ = true;
+      postToOwner_([this, why] {
+        Guard g(*this);
+        bulkPosted_ = false;
+        if (!bulk_) {
+          startBulk(why);
+        }
+      });
+    }
     return;
   }
   RMHA_LOG(Info, "replication", "bulk copy of {} session(s) to the peer: {}", mirror_.size(), why);
@@ -323,19 +411,24 @@ void Replicator::onAck(const Record& r) {
 }
 
 bool Replicator::synced() const {
+  Guard g(*this);
+  return isSynced();
+}
+
+bool Replicator::isSynced() const {
   return source_ && open_ && channel_.channelReady() && peerPositionKnown_ && !bulk_ &&
          bulkAwaitAck_ == 0 && acked_ == seq_ && staged_.empty();
 }
 
 void Replicator::whenSynced(core::Duration timeout, SyncedCallback done) {
+  Guard g(*this);
   failWaiter("replaced by a newer request");
   if (!source_) {
-    done(false, "this node is not active");
+    later_.push_back([done = std::move(done)] { done(false, "this node is not active"); });
     return;
   }
-  commit(); // nothing waits for the batch delay when someone waits for the peer
-  if (synced()) {
-    done(true, "");
+  if (isSynced()) {
+    later_.push_back([done = std::move(done)] { done(true, ""); });
     return;
   }
   if (open_ && peerPositionKnown_ && !bulk_) {
@@ -347,26 +440,25 @@ void Replicator::whenSynced(core::Duration timeout, SyncedCallback done) {
 }
 
 void Replicator::checkWaiter() {
-  if (waiter_ && synced()) {
+  if (waiter_ && isSynced()) {
     waiterTimer_->disable();
-    auto w = std::move(waiter_);
+    later_.push_back([w = std::move(waiter_)] { w(true, ""); });
     waiter_ = nullptr;
-    w(true, "");
   }
 }
 
 void Replicator::failWaiter(const std::string& why) {
   if (waiter_) {
     waiterTimer_->disable();
-    auto w = std::move(waiter_);
+    later_.push_back([w = std::move(waiter_), why] { w(false, why); });
     waiter_ = nullptr;
-    w(false, why);
   }
 }
 
 // --- channel --------------------------------------------------------------------------------
 
 void Replicator::onChannelOpen() {
+  Guard g(*this);
   open_ = true;
   out_.reset();
   resyncRequested_ = false;
@@ -381,6 +473,7 @@ void Replicator::onChannelOpen() {
 }
 
 void Replicator::onChannelClosed() {
+  Guard g(*this);
   open_ = false;
   ackTimer_->disable();
   out_.reset();
@@ -393,6 +486,7 @@ void Replicator::onChannelClosed() {
 }
 
 void Replicator::onChannelPayload(std::span<const std::uint8_t> payload) {
+  Guard g(*this);
   const auto d = decodePayload(payload);
   bool ack = false;
   bool incomingWasStream = true; // a bulk copy's end is acknowledged at once

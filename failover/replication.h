@@ -3,13 +3,18 @@
 // every session change with a sequence number on the peer channel; the other node (the sink)
 // applies each change in order and acknowledges cumulatively. A bounded backlog of
 // unacknowledged records covers a short disconnection; past it, or when a node (re)joins,
-// the source sends a bulk copy of its table, then the stream goes on. Everything here runs on
-// the HA thread; session changes from the SIP thread come through SessionChangeQueue.
+// the source sends a bulk copy of its table, then the stream goes on.
+//
+// Threads: the replicator belongs to the HA thread (its timers, the channel's callbacks and
+// the handover's waiter run there), except that the SIP thread streams its own session
+// changes (SessionChangeQueue -> streamChanges): it encodes and writes that payload itself,
+// so a change wakes no other thread of this node. One lock makes every public member safe
+// from either thread.
 //
 //   source                                          sink
 //   SIP thread: observer -> SessionChangeQueue
-//   HA thread:  Replicator --Upsert/Remove #n-->    Replicator -> ReplicaStore (SIP thread)
-//                          <--Ack n (cumulative)--
+//               -> Replicator --Upsert/Remove #n--> Replicator -> ReplicaStore (SIP thread)
+//   HA thread:     Replicator <--Ack n (cumulative)--
 //               channel opens: <--Resume (stream, applied)-- ; then backlog from applied+1,
 //               or BulkBegin S, BulkItem..., BulkEnd S, then #S+1...
 #include <atomic>
@@ -51,14 +56,11 @@ struct ReplicationOptions {
   std::size_t bulkItemsPerRound = 2000;   ///< sessions encoded per bulk round (HA thread)
   std::size_t writeHighWater = 4u << 20;  ///< bulk waits while more than this is queued
   core::Duration bulkRetry = core::Millis{1};
-  /// Source: changes are collected this long and the latest state of each session is sent
-  /// once (a call's INVITE, 180 and 200 within it make one record); 0 sends each at once.
-  core::Duration batchDelay = core::Millis{2};
   /// Sink: acknowledgements wait this long to cover more records (one acknowledgement, one
   /// packet and one wake-up of the source for all of them); 0 acknowledges each payload at
   /// once. A bulk copy's end, and a SyncRequest (the source has someone waiting: a
   /// handover), are acknowledged at once whatever this says.
-  core::Duration ackDelay = core::Millis{10};
+  core::Duration ackDelay = core::Millis{50};
   std::uint64_t corruptPayload = 0;       ///< tests only: corrupt the Nth payload sent (0: none)
 };
 
@@ -80,9 +82,18 @@ struct ReplicationCounters {
 class Replicator final : public ChannelSink {
 public:
   using SyncedCallback = std::function<void(bool ok, const std::string& why)>;
+  using Post = std::function<void(std::function<void()>)>;
+  /// A session change of this node's SIP table.
+  struct LocalChange {
+    bool removed = false;
+    core::sip::Session session;  ///< removed: only callId
+    core::MonotonicTime at{};    ///< when the SIP thread made it (lag is measured from it)
+  };
 
+  /// `timers` and `postToOwner` run their work on the owner (HA) thread; an empty
+  /// `postToOwner` runs it inline (single-threaded use: tests).
   Replicator(ReplicationOptions options, ChannelTransport& channel, ReplicaStore& store,
-             const core::TimeSource& time, core::TimerFactory& timers);
+             const core::TimeSource& time, core::TimerFactory& timers, Post postToOwner = {});
   ~Replicator() override;
   Replicator(const Replicator&) = delete;
   Replicator& operator=(const Replicator&) = delete;
@@ -90,36 +101,33 @@ public:
   /// This node owns the traffic (active) or not. Becoming the source starts a new stream
   /// (and a bulk copy when the channel is up); ceasing drops the backlog.
   void setSource(bool source);
-  bool source() const { return source_; }
+  bool source() const;
 
-  /// A local session change (from SessionChangeQueue). `at` is when the SIP thread made it.
+  /// Any thread: streams a batch of local changes. `take` moves them into the vector it is
+  /// given (empty) under the replicator's lock, so batches taken from one queue keep their
+  /// order; the latest state of each session makes one record, and the records one payload,
+  /// written by the calling thread. Work that needs the owner thread (a bulk copy the
+  /// backlog's overflow calls for) is posted to it. Without `wait`, returns false and takes
+  /// nothing when the owner thread holds the lock (a bulk round): the caller hands the
+  /// batch to the owner thread instead of blocking.
+  bool streamChanges(bool wait, const std::function<void(std::vector<LocalChange>&)>& take);
+  /// One change, streamed at once (tests; the daemon streams batches).
   void onLocalUpsert(const core::sip::Session& s, core::MonotonicTime at);
   void onLocalRemove(const std::string& callId, core::MonotonicTime at);
-  /// Turns the changes collected so far into records and sends them (without waiting for
-  /// the batch delay).
-  void commit();
-  /// With batchDelay 0: changes between beginBatch() and endBatch() make one commit (the
-  /// latest state of each session once).
-  void beginBatch() { holdCommit_ = true; }
-  void endBatch() {
-    holdCommit_ = false;
-    commit();
-  }
-  /// Sends the records queued since the last flush (one payload).
-  void flush();
 
   /// Source: the channel is up, no bulk copy runs and the peer acknowledged every record.
   bool synced() const;
-  /// Calls `done` once synced (ok) or after `timeout`, a channel loss or a role change
-  /// (not ok, with why). One waiter at a time: a second one replaces the first (not ok).
+  /// Calls `done` (on the owner thread, outside the lock) once synced (ok) or after
+  /// `timeout`, a channel loss or a role change (not ok, with why). One waiter at a time:
+  /// a second one replaces the first (not ok).
   void whenSynced(core::Duration timeout, SyncedCallback done);
 
   /// For `rmhactl status`: state (in-sync / syncing / behind / disconnected), sequences, lag.
   nlohmann::json status() const;
-  const ReplicationCounters& counters() const { return counters_; }
-  std::size_t mirrorSize() const { return mirror_.size(); }
+  ReplicationCounters counters() const;
+  std::size_t mirrorSize() const;
 
-  // ChannelSink
+  // ChannelSink (owner thread)
   void onChannelOpen() override;
   void onChannelClosed() override;
   void onChannelPayload(std::span<const std::uint8_t> payload) override;
@@ -145,8 +153,15 @@ private:
     std::unordered_set<std::string> keys;
   };
 
+  /// Holds the lock; on release, runs the callbacks queued meanwhile (waiters), unlocked.
+  class Guard;
+
   // Source side.
+  void upsert(const core::sip::Session& s, core::MonotonicTime at);
+  void remove(const std::string& callId, core::MonotonicTime at);
   void stage(const std::string& callId, bool removed, core::MonotonicTime at);
+  void commit();
+  void flush();
   void append(Record r, core::MonotonicTime at);
   void sendRecord(std::span<const std::uint8_t> record);
   void sendNow(const Record& r);
@@ -156,6 +171,7 @@ private:
   void resendFrom(std::uint64_t applied);
   void onResume(const Record& r);
   void onAck(const Record& r);
+  bool isSynced() const;
   void checkWaiter();
   void sendAck();
   void failWaiter(const std::string& why);
@@ -173,9 +189,14 @@ private:
   ChannelTransport& channel_;
   ReplicaStore& store_;
   const core::TimeSource& time_;
+  Post postToOwner_;
+  mutable std::mutex mutex_;
+  mutable std::vector<std::function<void()>> later_;  ///< run by Guard, unlocked
+  bool streaming_ = false;                     ///< inside streamChanges (maybe not the owner)
+  bool bulkPosted_ = false;                    ///< a bulk copy was posted to the owner
+  std::vector<LocalChange> work_;              ///< streamChanges' batch
   core::TimerPtr bulkTimer_;
   core::TimerPtr waiterTimer_;
-  core::TimerPtr batchTimer_;
   core::TimerPtr ackTimer_;
   ReplicationCounters counters_;
   std::map<std::string, core::sip::Session, std::less<>> mirror_; // ordered: bulk cursor
@@ -190,7 +211,6 @@ private:
   std::uint64_t acked_ = 0;
   bool peerPositionKnown_ = false;
   std::deque<Pending> backlog_;
-  bool holdCommit_ = false;
   std::vector<std::string> stagedOrder_;
   std::unordered_map<std::string, Staged> staged_;
   std::optional<Bulk> bulk_;
@@ -213,47 +233,38 @@ private:
 };
 
 /// The SIP thread's session observer: queues the changes of dialogs (confirmed sessions and
-/// their removal) and hands them to the HA thread with `post` once the oldest is `window`
-/// old: at the first message the SIP thread handles after that, or by a SIP-thread timer
-/// when none comes. So a batch costs the HA thread one wake-up and the peer one payload,
-/// and no timer of the HA thread's is armed per batch. Window 0 hands each change over at
-/// once. Set it on SipService with setSessionObserver().
+/// their removal) and streams them at the end of the SIP thread's current burst of work (a
+/// handler posted behind the messages already read, so under load a batch holds the
+/// changes of a whole receive batch). The SIP thread writes the payload itself: a batch
+/// wakes no other thread of this node and arms no timer. When the HA thread holds the
+/// replicator (a bulk copy round), the batch is handed to the HA thread rather than making
+/// the SIP thread wait. Set it on SipService with setSessionObserver().
 class SessionChangeQueue final : public core::sip::SessionObserver {
 public:
-  using Post = std::function<void(std::function<void()>)>;
-  /// `sipTimers` call back on the SIP thread.
-  SessionChangeQueue(const core::TimeSource& time, core::TimerFactory& sipTimers,
-                     Post postToHa, Replicator& replicator, core::Duration window);
+  using Post = Replicator::Post;
+  /// `postHere` queues work on the SIP thread, `postToHa` on the replicator's owner.
+  SessionChangeQueue(const core::TimeSource& time, Post postHere, Post postToHa,
+                     Replicator& replicator);
 
   void onSessionUpserted(const core::sip::Session& s) override;
   void onSessionRemoved(const core::sip::SessionKey& key) override;
-  void afterMessage() override;
-  /// HA thread: feeds everything queued to the replicator and flushes.
-  void drain();
+  /// Any thread: streams everything queued now; `wait` for the replicator's lock.
+  void drain(bool wait);
   /// Any thread: whether changes are collected at all. Off on the standby, whose table
-  /// changes are echoes of what it applied (the replicator would ignore them): they cost no
-  /// queueing and no wake-up of the HA thread.
+  /// changes are echoes of what it applied (the replicator would ignore them).
   void setCollecting(bool on) { collecting_.store(on, std::memory_order_relaxed); }
 
 private:
-  struct Change {
-    bool removed = false;
-    core::sip::Session session;  ///< removed: only callId
-    core::MonotonicTime at{};
-  };
-  void push(Change c);
-  void handOver();  ///< SIP thread: the batch goes to the HA thread
+  void push(Replicator::LocalChange c);
 
   const core::TimeSource& time_;
-  Post post_;
+  Post postHere_;
+  Post postToHa_;
   Replicator& replicator_;
-  core::Duration window_;
-  core::TimerPtr timer_;                            ///< SIP thread
-  std::optional<core::MonotonicTime> batchStart_;   ///< SIP thread: the oldest change queued
+  bool drainPosted_ = false;  ///< SIP thread: a drain is queued behind the current burst
   std::atomic<bool> collecting_{true};
   std::mutex mutex_;
-  std::vector<Change> queue_;
-  std::vector<Change> work_;
+  std::vector<Replicator::LocalChange> queue_;
 };
 
 } // namespace rmha::failover

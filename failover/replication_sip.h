@@ -2,16 +2,16 @@
 // Session replication wired to the embedded SIP resource manager (header only: the failover
 // library does not link the SIP one; the daemon, which links both, includes this).
 //
-//   SIP thread: SipService --SessionObserver--> SessionChangeQueue --post--> HA thread
+//   SIP thread: SipService --SessionObserver--> SessionChangeQueue --> Replicator --> channel
 //   HA thread:  Replicator <--> PeerLink channel;  Replicator --ReplicaStore--> SipService
-//               HaService --HandoverGate--> (SIP-thread round trip) --> Replicator::whenSynced
+//               HaService --HandoverGate--> (SIP thread drains) --> Replicator::whenSynced
 #include <cstdlib>
 #include <string>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/defer.hpp>
 #include <boost/asio/post.hpp>
 
-#include "core/asio_timer.h"
 #include "core/log.h"
 #include "core/sip/sip_service.h"
 #include "failover/ha_service.h"
@@ -69,22 +69,13 @@ private:
 
 class SipReplication final : public HandoverGate {
 public:
-  /// Session changes are collected this long on the way to the HA thread: the changes of
-  /// that window (of several calls, under load) travel in one payload, for one wake-up of
-  /// the HA thread and one packet. Only dialogs are copied: a call makes two records
-  /// (confirmed, removed). The window is what the lag goal (p99 <= 5 ms) leaves room for.
-  static constexpr core::Duration kCollectChanges = core::Millis{2};
-
   /// Attaches itself to `sip` (session observer) and `link` (channel sink).
   SipReplication(boost::asio::io_context& haIo, boost::asio::io_context& sipIo,
                  core::sip::SipService& sip, PeerLink& link, ReplicationOptions options,
                  const core::TimeSource& time, core::TimerFactory& timers)
       : haIo_(haIo), sipIo_(sipIo), sip_(sip), link_(link), store_(sip, timers),
-        replicator_(withTestHooks(options), link, store_, time, timers),
-        sipTimers_(sipIo.get_executor()),
-        changes_(time, sipTimers_,
-                 [&haIo](std::function<void()> f) { boost::asio::post(haIo, std::move(f)); },
-                 replicator_, kCollectChanges) {
+        replicator_(withTestHooks(options), link, store_, time, timers, postTo(haIo)),
+        changes_(time, deferOn(sipIo), postTo(haIo), replicator_) {
     // RMHA_TEST_NO_REPLICATION: the benchmark's baseline, an HA pair that does not
     // replicate (the replicator stays detached and idle).
     if (std::getenv("RMHA_TEST_NO_REPLICATION") != nullptr) {
@@ -109,27 +100,43 @@ public:
       store_.flush(true); // every call the peer told of is in the SIP table before serving
     }
     owning_ = ownsTraffic(s);
-    changes_.setCollecting(ownsTraffic(s));
-    replicator_.setSource(ownsTraffic(s));
-    if (ownsTraffic(s)) {
+    // The replicator is the source before a change is collected for it, and no longer
+    // collects before it stops being one (the SIP thread may stream at any moment).
+    if (owning_) {
+      replicator_.setSource(true);
+      changes_.setCollecting(true);
+    } else {
+      changes_.setCollecting(false);
+      replicator_.setSource(false);
+    }
+    if (owning_) {
       addSyntheticSessions();
     }
   }
   Replicator& replicator() { return replicator_; }
 
-  /// A change the SIP thread made before new calls were refused is queued for the HA thread
-  /// once a round trip through the SIP thread completed: only then is "synced" meaningful.
+  /// Every change the SIP thread made before new calls were refused is streamed once a
+  /// round trip through the SIP thread completed: only then is "synced" meaningful.
   void prepareHandover(core::Duration timeout,
                        std::function<void(bool, const std::string&)> done) override {
     boost::asio::post(sipIo_, [this, timeout, done = std::move(done)]() mutable {
+      changes_.drain(true);
       boost::asio::post(haIo_, [this, timeout, done = std::move(done)]() mutable {
-        changes_.drain();
         replicator_.whenSynced(timeout, std::move(done));
       });
     });
   }
 
 private:
+  static Replicator::Post postTo(boost::asio::io_context& io) {
+    return [&io](std::function<void()> f) { boost::asio::post(io, std::move(f)); };
+  }
+  // From the thread running `io` itself: behind the handlers already queued, without
+  // signalling the reactor (a continuation of the current handler).
+  static Replicator::Post deferOn(boost::asio::io_context& io) {
+    return [&io](std::function<void()> f) { boost::asio::defer(io, std::move(f)); };
+  }
+
   // The benchmark measures a bulk copy of many sessions without placing that many calls:
   // RMHA_TEST_SYNTHETIC_SESSIONS=N adds N made-up sessions (once) when this node first
   // becomes active; they flow through the SIP table and its observer like real ones.
@@ -158,7 +165,6 @@ private:
   // Integration tests corrupt one replication payload to see the standby refuse it and
   // resync: RMHA_TEST_CORRUPT_REPLICATION=N corrupts the Nth payload this node sends.
   static ReplicationOptions withTestHooks(ReplicationOptions o) {
-    o.batchDelay = core::Duration::zero(); // SessionChangeQueue collects
     if (const char* n = std::getenv("RMHA_TEST_CORRUPT_REPLICATION")) {
       o.corruptPayload = std::strtoull(n, nullptr, 10);
     }
@@ -171,7 +177,6 @@ private:
   PeerLink& link_;
   SipReplicaStore store_;
   Replicator replicator_;
-  core::AsioTimerFactory sipTimers_;  ///< the change queue's timer runs on the SIP thread
   SessionChangeQueue changes_;
   bool syntheticAdded_ = false;
   bool owning_ = false;

@@ -49,9 +49,6 @@ public:
   virtual ~SessionObserver() = default;
   /// A session was created or changed. Called on the SIP thread; do not block.
   virtual void onSessionUpserted(const Session& s) = 0;
-  /// The SIP thread finished handling a message (whether or not it changed a session): a
-  /// moment to hand over what was collected without a timer of its own. Do not block.
-  virtual void afterMessage() {}
   /// A session ended. Called on the SIP thread; do not block.
   virtual void onSessionRemoved(const SessionKey& key) = 0;
 };

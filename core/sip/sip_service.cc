@@ -210,9 +210,6 @@ void SipService::onMessage(std::span<char> data, const Peer& from) {
   if (proxy_) {
     proxy_->onMessage(data, from);
   }
-  if (auto* o = sessions_.observer()) {
-    o->afterMessage();
-  }
 }
 
 void SipService::onTransportError(const Peer& to) {

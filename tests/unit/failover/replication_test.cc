@@ -6,6 +6,7 @@
 
 #include <deque>
 #include <map>
+#include <thread>
 
 #include "failover/replication.h"
 #include "tests/fakes/fake_clock.h"
@@ -53,10 +54,9 @@ class Replication : public ::testing::Test {
 protected:
   void SetUp() override { build(immediate()); }
 
-  // Each change sent at once and each record acknowledged at once (no batching timers).
+  // Each record acknowledged at once (no ack timer).
   static ReplicationOptions immediate() {
     ReplicationOptions o;
-    o.batchDelay = core::Duration::zero();
     o.ackDelay = core::Duration::zero();
     return o;
   }
@@ -120,12 +120,10 @@ protected:
   void upsert(const Session& s) {
     truth[s.callId] = s;
     a->repl.onLocalUpsert(s, clock.monotonicTime());
-    a->repl.flush();
   }
   void remove(const std::string& id) {
     truth.erase(id);
     a->repl.onLocalRemove(id, clock.monotonicTime());
-    a->repl.flush();
   }
 
   void expectStandbyHasTruth() {
@@ -374,7 +372,6 @@ TEST_F(Replication, StandbyIgnoresItsOwnEchoes) {
   // The standby's table reports the applied session back: nothing is sent.
   b->repl.onLocalUpsert(session("c1"), clock.monotonicTime());
   b->repl.onLocalRemove("c1", clock.monotonicTime());
-  b->repl.flush();
   EXPECT_TRUE(b->chan.queue.empty());
   EXPECT_EQ(b->repl.status()["seq"], 0);
 }
@@ -390,7 +387,6 @@ TEST_F(Replication, RoleSwapStreamsTheOtherWay) {
   settle();
   // b now owns the calls and streams them; a follows.
   b->repl.onLocalRemove("c1", clock.monotonicTime());
-  b->repl.flush();
   settle();
   EXPECT_TRUE(b->repl.synced());
   ASSERT_EQ(a->store.sessions.size(), 1u);
@@ -406,40 +402,49 @@ namespace {
 class ReplicationBatching : public Replication {
 protected:
   void SetUp() override {
-    // The batching options (the daemon sends and acknowledges at once: its SIP side copies
-    // only dialogs, so a call is two records apart by its length anyway).
-    ReplicationOptions o;
-    o.batchDelay = 2ms;
+    ReplicationOptions o; // the daemon's: acknowledgements wait for more records
     o.ackDelay = 1ms;
     build(o);
+  }
+
+  using Changes = std::vector<Replicator::LocalChange>;
+  static Replicator::LocalChange change(Session s, core::MonotonicTime at) {
+    return {false, std::move(s), at};
+  }
+  static Replicator::LocalChange removal(const std::string& id, core::MonotonicTime at) {
+    Replicator::LocalChange c;
+    c.removed = true;
+    c.session.callId = id;
+    c.at = at;
+    return c;
   }
 };
 
 TEST_F(ReplicationBatching, ChangesOfOneCallWithinABatchMakeOneRecord) {
   a->repl.setSource(true);
   open();
-  upsert(session("c1", SessionState::Trying));
-  upsert(session("c1", SessionState::Early));
-  upsert(session("c1"));
-  upsert(session("c2", SessionState::Trying));
-  remove("c2");
-  EXPECT_TRUE(a->chan.queue.empty()); // nothing before the batch delay
-  EXPECT_FALSE(a->repl.synced());
-  clock.advance(2ms);
+  const auto t0 = clock.monotonicTime();
+  Changes batch{change(session("c1", SessionState::Trying), t0),
+                change(session("c1", SessionState::Early), t0), change(session("c1"), t0),
+                change(session("c2", SessionState::Trying), t0), removal("c2", t0)};
+  truth["c1"] = session("c1");
+  clock.advance(2ms); // the batch is streamed 2 ms after its first change
+  ASSERT_TRUE(a->repl.streamChanges(false, [&](Changes& out) { out.swap(batch); }));
+  EXPECT_EQ(a->chan.queue.size(), 1u); // one payload
   settle();
   EXPECT_EQ(a->repl.status()["seq"], 2);  // c1 once (confirmed), c2 once (removed)
   EXPECT_EQ(a->repl.counters().changesCoalesced, 3u);
-  EXPECT_FALSE(a->repl.synced());         // the ack waits too
+  EXPECT_FALSE(a->repl.synced());         // the ack waits
   clock.advance(1ms);
   settle();
   expectStandbyHasTruth();
   EXPECT_TRUE(a->repl.synced());
-  // Lag is how stale the copy is: the 2 ms batch counts, the 1 ms the peer held the record
-  // before acknowledging it does not.
+  // Lag is how stale the copy is: the 2 ms the change waited counts, the 1 ms the peer
+  // held the record before acknowledging it does not.
   EXPECT_EQ(a->repl.status()["lag_ms"]["p99"], 2.0);
 }
 
-TEST_F(ReplicationBatching, AWaiterDoesNotWaitForTheBatchDelay) {
+TEST_F(ReplicationBatching, AWaiterDoesNotWaitForTheAckDelay) {
   a->repl.setSource(true);
   open();
   upsert(session("c1"));
@@ -450,55 +455,108 @@ TEST_F(ReplicationBatching, AWaiterDoesNotWaitForTheBatchDelay) {
   expectStandbyHasTruth();
 }
 
+TEST_F(ReplicationBatching, AWaitersCallbackRunsUnlocked) {
+  a->repl.setSource(true);
+  open();
+  Changes batch{change(session("c1"), clock.monotonicTime())};
+  bool taken = false;
+  // A waiter's callback runs outside the lock: it can stream (and call anything else).
+  a->repl.whenSynced(1s, [&](bool, const std::string&) {
+    taken = a->repl.streamChanges(false, [&](Changes& out) { out.swap(batch); });
+  });
+  EXPECT_TRUE(taken);
+  truth["c1"] = session("c1");
+  settle();
+  clock.advance(1ms);
+  settle();
+  expectStandbyHasTruth();
+}
+
 } // namespace
 } // namespace rmha::failover
 
 namespace rmha::failover {
 namespace {
 
-TEST_F(Replication, ChangeQueueHandsABatchOverOnceItsWindowHasPassed) {
+// The SIP thread's queue: its posts are run by hand here (postHere: the SIP thread after
+// its current burst; postToHa: the HA thread).
+class ChangeQueue : public Replication {
+protected:
+  void SetUp() override {
+    Replication::SetUp();
+    q = std::make_unique<SessionChangeQueue>(
+        clock, [this](std::function<void()> f) { here.push_back(std::move(f)); },
+        [this](std::function<void()> f) { ha.push_back(std::move(f)); }, a->repl);
+  }
+  static void run(std::vector<std::function<void()>>& posted) {
+    auto now = std::move(posted);
+    posted.clear();
+    for (auto& f : now) {
+      f();
+    }
+  }
+  std::vector<std::function<void()>> here;
+  std::vector<std::function<void()>> ha;
+  std::unique_ptr<SessionChangeQueue> q;
+};
+
+TEST_F(ChangeQueue, StreamsTheDialogsOfABurstInOnePayloadAfterIt) {
   a->repl.setSource(true);
   open();
-  std::vector<std::function<void()>> posted;
-  SessionChangeQueue q(clock, clock, [&](std::function<void()> f) { posted.push_back(std::move(f)); },
-                       a->repl, 3ms);
-  q.onSessionUpserted(session("c1", SessionState::Trying));
-  q.onSessionUpserted(session("c1", SessionState::Early));
-  q.afterMessage();
-  clock.advance(5ms);
-  EXPECT_TRUE(posted.empty()); // a call being set up is not copied: nothing to hand over
-  q.onSessionUpserted(session("c1"));
-  clock.advance(1ms);
-  q.onSessionUpserted(session("c2"));
-  q.afterMessage();
-  EXPECT_TRUE(posted.empty()); // the oldest change is 1 ms old: the batch stays open
-  clock.advance(2ms);
-  q.afterMessage();            // 3 ms: the next message of the SIP thread hands it over
-  ASSERT_EQ(posted.size(), 1u);
-  posted[0]();                 // the HA thread drains: both changes in one payload
+  q->onSessionUpserted(session("c1", SessionState::Trying));
+  q->onSessionUpserted(session("c1", SessionState::Early));
+  EXPECT_TRUE(here.empty()); // a call being set up is not copied
+  q->onSessionUpserted(session("c1"));
+  q->onSessionUpserted(session("c2"));
+  q->onSessionRemoved({"c3", "ft-c3"});
+  EXPECT_EQ(here.size(), 1u); // one drain behind the burst
+  EXPECT_TRUE(a->chan.queue.empty());
+  run(here);
+  EXPECT_EQ(a->chan.queue.size(), 1u);
+  EXPECT_TRUE(ha.empty()); // the SIP thread wrote it: the HA thread was not involved
   truth["c1"] = session("c1");
   truth["c2"] = session("c2");
   settle();
   expectStandbyHasTruth();
-  EXPECT_EQ(a->repl.status()["seq"], 2);
-  q.onSessionRemoved({"c1", "ft-c1"});
-  clock.advance(3ms);          // no message meanwhile: the SIP thread's timer hands it over
-  ASSERT_EQ(posted.size(), 2u);
-  posted[1]();
+  EXPECT_EQ(a->repl.status()["seq"], 2); // c3 was never copied: its removal is no record
+  q->onSessionRemoved({"c1", "ft-c1"});
+  run(here);
   truth.erase("c1");
   settle();
   expectStandbyHasTruth();
 }
 
-TEST_F(Replication, ChangeQueueWithoutAWindowHandsEachChangeOverAtOnce) {
+TEST_F(ChangeQueue, CollectsNothingWhileOff) {
   a->repl.setSource(true);
   open();
-  std::vector<std::function<void()>> posted;
-  SessionChangeQueue q(clock, clock, [&](std::function<void()> f) { posted.push_back(std::move(f)); },
-                       a->repl, core::Duration::zero());
-  q.onSessionUpserted(session("c1"));
-  q.onSessionRemoved({"c1", "ft-c1"});
-  EXPECT_EQ(posted.size(), 2u);
+  q->setCollecting(false);
+  q->onSessionUpserted(session("c1"));
+  q->onSessionRemoved({"c1", "ft-c1"});
+  EXPECT_TRUE(here.empty());
+}
+
+TEST_F(ChangeQueue, ABatchFindingTheReplicatorBusyGoesToTheHaThreadInOrder) {
+  a->repl.setSource(true);
+  open();
+  q->onSessionUpserted(session("c1"));
+  // The HA thread holds the replicator (here: a stream of its own, holding the lock while
+  // it takes its batch) when the SIP thread drains.
+  bool handed = false;
+  a->repl.streamChanges(true, [&](auto&) {
+    std::thread sip([&] { run(here); });
+    sip.join();
+    handed = !ha.empty();
+  });
+  EXPECT_TRUE(handed);
+  EXPECT_TRUE(a->chan.queue.empty());
+  q->onSessionUpserted(session("c2"));
+  run(here);   // a later batch takes c1 along, in order
+  run(ha);     // the HA thread's drain finds nothing left
+  truth["c1"] = session("c1");
+  truth["c2"] = session("c2");
+  settle();
+  expectStandbyHasTruth();
+  EXPECT_EQ(a->repl.status()["seq"], 2);
 }
 
 } // namespace
