@@ -59,7 +59,9 @@ struct Channel {
   PeerFrame myHello{};
   PeerFrame peerHello{};
   bool frames = false;            ///< both sides speak channel frames
-  ChannelKey key{};
+  std::unique_ptr<KeyedMac> sendMac;  ///< under the channel key; used under writeMutex
+  std::vector<std::uint8_t> frame;    ///< the frame being sent (under writeMutex)
+  std::unique_ptr<KeyedMac> recvMac;  ///< HA thread
   std::uint64_t sendSeq = 0;
   std::uint64_t recvSeq = 0;
   std::vector<std::uint8_t> in;   ///< the frame being read
@@ -459,8 +461,10 @@ struct PeerLink::Impl {
     }
     moveToHighFd(*c);
     if (c->frames) {
-      c->key = opt.localMember == 1 ? channelKey(opt.key, c->myHello, c->peerHello)
-                                    : channelKey(opt.key, c->peerHello, c->myHello);
+      const auto key = opt.localMember == 1 ? channelKey(opt.key, c->myHello, c->peerHello)
+                                            : channelKey(opt.key, c->peerHello, c->myHello);
+      c->sendMac = std::make_unique<KeyedMac>(key);
+      c->recvMac = std::make_unique<KeyedMac>(key);
     } else {
       RMHA_LOG(Warn, "peer", "the peer does not speak channel frames (an older version): no "
                "session replication until both nodes run this version");
@@ -523,7 +527,7 @@ struct PeerLink::Impl {
             channelLost(c, ec.message());
             return;
           }
-          if (!verifyChannelFrame(c->in, c->key)) {
+          if (!verifyChannelFrame(c->in, *c->recvMac)) {
             countDrop(PeerDrop::BadAuth, remoteOf(*c));
             channelLost(c, "bad frame MAC");
             return;
@@ -554,23 +558,23 @@ struct PeerLink::Impl {
       return false;
     }
     auto& c = *channel;
-    auto frame = encodeChannelFrame(++c.sendSeq, payload, c.key);
+    auto& frame = c.frame;
+    encodeChannelFrame(++c.sendSeq, payload, *c.sendMac, frame);
     ++counters.framesSent;
     counters.frameBytesSent += frame.size();
+    std::size_t sent = 0;
     if (!c.writing) {
       const auto n = ::send(c.socket.native_handle(), frame.data(), frame.size(),
                             MSG_DONTWAIT | MSG_NOSIGNAL);
       if (n == static_cast<ssize_t>(frame.size())) {
         return true;
       }
-      if (n > 0) {
-        frame.erase(frame.begin(), frame.begin() + n);
-      }
+      sent = n > 0 ? static_cast<std::size_t>(n) : 0;
       c.writing = true;
       asio::post(io, [this, ch = channel] { writeNext(ch); });
     }
-    c.pending += frame.size();
-    c.out.push_back(std::move(frame));
+    c.out.emplace_back(frame.begin() + static_cast<std::ptrdiff_t>(sent), frame.end());
+    c.pending += c.out.back().size();
     return true;
   }
 

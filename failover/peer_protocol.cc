@@ -1,9 +1,11 @@
 #include "failover/peer_protocol.h"
 
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include <algorithm>
 #include <cstring>
 
 namespace rmha::failover {
@@ -160,10 +162,43 @@ ChannelKey channelKey(std::string_view key, const PeerFrame& helloOf1, const Pee
   return out;
 }
 
-std::vector<std::uint8_t> encodeChannelFrame(std::uint64_t seq,
-                                             std::span<const std::uint8_t> payload,
-                                             const ChannelKey& key) {
-  std::vector<std::uint8_t> f(kChannelHeaderSize + payload.size() + kChannelMacSize);
+struct KeyedMac::Ctx {
+  EVP_MAC* mac = nullptr;
+  EVP_MAC_CTX* ctx = nullptr;
+};
+
+KeyedMac::KeyedMac(std::span<const std::uint8_t> key) : ctx_(new Ctx) {
+  char digest[] = "SHA256";
+  const OSSL_PARAM params[] = {
+      OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0), OSSL_PARAM_construct_end()};
+  ctx_->mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+  ctx_->ctx = ctx_->mac ? EVP_MAC_CTX_new(ctx_->mac) : nullptr;
+  if (ctx_->ctx && EVP_MAC_init(ctx_->ctx, key.data(), key.size(), params) != 1) {
+    EVP_MAC_CTX_free(ctx_->ctx);
+    ctx_->ctx = nullptr; // sign() then yields a MAC that never matches
+  }
+}
+
+KeyedMac::~KeyedMac() {
+  EVP_MAC_CTX_free(ctx_->ctx);
+  EVP_MAC_free(ctx_->mac);
+  delete ctx_;
+}
+
+void KeyedMac::sign(std::span<const std::uint8_t> data, std::uint8_t* out) {
+  // Re-initialising without a key restarts the MAC under the key already set.
+  std::size_t len = 0;
+  if (ctx_->ctx == nullptr || EVP_MAC_init(ctx_->ctx, nullptr, 0, nullptr) != 1 ||
+      EVP_MAC_update(ctx_->ctx, data.data(), data.size()) != 1 ||
+      EVP_MAC_final(ctx_->ctx, out, &len, 32) != 1 || len != 32) {
+    std::memset(out, 0, 32); // never matches a real MAC: the frame is refused
+  }
+}
+
+void encodeChannelFrame(std::uint64_t seq, std::span<const std::uint8_t> payload, KeyedMac& mac,
+                        std::vector<std::uint8_t>& f) {
+  f.resize(kChannelHeaderSize + payload.size() + kChannelMacSize);
+  std::fill_n(f.begin(), kChannelHeaderSize, std::uint8_t{0});
   std::memcpy(f.data(), "RMHC", 4);
   f[4] = kChannelFrameVersion;
   f[5] = kChannelPayload;
@@ -173,10 +208,7 @@ std::vector<std::uint8_t> encodeChannelFrame(std::uint64_t seq,
     std::memcpy(f.data() + kChannelHeaderSize, payload.data(), payload.size());
   }
   const auto signedSize = kChannelHeaderSize + payload.size();
-  unsigned int len = 32;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), f.data(), signedSize,
-       f.data() + signedSize, &len);
-  return f;
+  mac.sign(std::span(f.data(), signedSize), f.data() + signedSize);
 }
 
 std::optional<ChannelHeader> decodeChannelHeader(std::span<const std::uint8_t> h, PeerDrop& why) {
@@ -206,15 +238,13 @@ std::optional<ChannelHeader> decodeChannelHeader(std::span<const std::uint8_t> h
   return out;
 }
 
-bool verifyChannelFrame(std::span<const std::uint8_t> frame, const ChannelKey& key) {
+bool verifyChannelFrame(std::span<const std::uint8_t> frame, KeyedMac& mac) {
   if (frame.size() < kChannelHeaderSize + kChannelMacSize) {
     return false;
   }
   const auto signedSize = frame.size() - kChannelMacSize;
   std::uint8_t expected[32];
-  unsigned int len = 32;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), frame.data(), signedSize, expected,
-       &len);
+  mac.sign(frame.first(signedSize), expected);
   return CRYPTO_memcmp(expected, frame.data() + signedSize, 32) == 0;
 }
 

@@ -141,22 +141,24 @@ bool Replicator::streamChanges(bool wait,
   }
   take(work_);
   streaming_ = true;
-  for (const auto& c : work_) {
+  coalescing_ = work_.size() > 1; // one change needs no staging
+  for (auto& c : work_) {
     if (c.removed) {
       remove(c.session.callId, c.at);
     } else {
-      upsert(c.session, c.at);
+      upsert(std::move(c.session), c.at);
     }
   }
   work_.clear();
   commit();
+  coalescing_ = false;
   streaming_ = false;
   return true;
 }
 
 void Replicator::onLocalUpsert(const Session& s, core::MonotonicTime at) {
   Guard g(*this);
-  upsert(s, at);
+  upsert(Session(s), at);
   commit();
 }
 
@@ -166,7 +168,7 @@ void Replicator::onLocalRemove(const std::string& callId, core::MonotonicTime at
   commit();
 }
 
-void Replicator::upsert(const Session& s, core::MonotonicTime at) {
+void Replicator::upsert(Session&& s, core::MonotonicTime at) {
   // On the sink the table follows the peer: local changes are echoes of applied records, or
   // side effects that only the active decides.
   if (!source_) {
@@ -176,8 +178,12 @@ void Replicator::upsert(const Session& s, core::MonotonicTime at) {
   if (it != mirror_.end() && sameSession(it->second, s)) {
     return;
   }
-  mirror_.insert_or_assign(s.callId, s);
-  stage(s.callId, false, at);
+  if (it != mirror_.end()) {
+    it->second = std::move(s);
+  } else {
+    it = mirror_.emplace(s.callId, std::move(s)).first;
+  }
+  stage(it->first, false, at);
 }
 
 void Replicator::remove(const std::string& callId, core::MonotonicTime at) {
@@ -193,6 +199,10 @@ void Replicator::remove(const std::string& callId, core::MonotonicTime at) {
 }
 
 void Replicator::stage(const std::string& callId, bool removed, core::MonotonicTime at) {
+  if (!coalescing_) {
+    appendChange(callId, removed, at);
+    return;
+  }
   auto [it, fresh] = staged_.try_emplace(callId, Staged{removed, at});
   if (!fresh) {
     it->second.removed = removed;
@@ -205,23 +215,27 @@ void Replicator::stage(const std::string& callId, bool removed, core::MonotonicT
 void Replicator::commit() {
   for (const auto& id : stagedOrder_) {
     const auto& st = staged_.at(id);
-    Record r;
-    auto m = mirror_.find(id);
-    if (st.removed || m == mirror_.end()) {
-      r.type = RecordType::Remove;
-      r.text = id;
-    } else {
-      r.type = RecordType::Upsert;
-      r.session = m->second;
-    }
-    append(std::move(r), st.at);
+    appendChange(id, st.removed, st.at);
   }
   stagedOrder_.clear();
   staged_.clear();
   flush();
 }
 
-void Replicator::append(Record r, core::MonotonicTime at) {
+void Replicator::appendChange(const std::string& callId, bool removed, core::MonotonicTime at) {
+  // scratch_ keeps its strings' capacity from record to record: no allocation per copy.
+  auto m = mirror_.find(callId);
+  if (removed || m == mirror_.end()) {
+    scratch_.type = RecordType::Remove;
+    scratch_.text = callId;
+  } else {
+    scratch_.type = RecordType::Upsert;
+    scratch_.session = m->second;
+  }
+  append(scratch_, at);
+}
+
+void Replicator::append(Record& r, core::MonotonicTime at) {
   r.stream = streamId_;
   r.seq = ++seq_;
   auto encoded = encodeRecord(r);

@@ -157,12 +157,13 @@ private:
   class Guard;
 
   // Source side.
-  void upsert(const core::sip::Session& s, core::MonotonicTime at);
+  void upsert(core::sip::Session&& s, core::MonotonicTime at);
   void remove(const std::string& callId, core::MonotonicTime at);
   void stage(const std::string& callId, bool removed, core::MonotonicTime at);
   void commit();
+  void appendChange(const std::string& callId, bool removed, core::MonotonicTime at);
   void flush();
-  void append(Record r, core::MonotonicTime at);
+  void append(Record& r, core::MonotonicTime at);
   void sendRecord(std::span<const std::uint8_t> record);
   void sendNow(const Record& r);
   void startBulk(const std::string& why);
@@ -193,6 +194,8 @@ private:
   mutable std::mutex mutex_;
   mutable std::vector<std::function<void()>> later_;  ///< run by Guard, unlocked
   bool streaming_ = false;                     ///< inside streamChanges (maybe not the owner)
+  bool coalescing_ = false;                    ///< staging a batch of several changes
+  Record scratch_;                             ///< the record being appended
   bool bulkPosted_ = false;                    ///< a bulk copy was posted to the owner
   std::vector<LocalChange> work_;              ///< streamChanges' batch
   core::TimerPtr bulkTimer_;
@@ -244,7 +247,8 @@ public:
   using Post = Replicator::Post;
   /// `postHere` queues work on the SIP thread, `postToHa` on the replicator's owner.
   SessionChangeQueue(const core::TimeSource& time, Post postHere, Post postToHa,
-                     Replicator& replicator);
+                     Replicator& replicator, core::TimerFactory& sipTimers,
+                     core::Duration window);
 
   void onSessionUpserted(const core::sip::Session& s) override;
   void onSessionRemoved(const core::sip::SessionKey& key) override;
@@ -256,11 +260,15 @@ public:
 
 private:
   void push(Replicator::LocalChange c);
+  void endOfBurst();
 
   const core::TimeSource& time_;
   Post postHere_;
   Post postToHa_;
   Replicator& replicator_;
+  core::Duration window_;
+  core::TimerPtr timer_;
+  std::optional<core::MonotonicTime> batchStart_;
   bool drainPosted_ = false;  ///< SIP thread: a drain is queued behind the current burst
   std::atomic<bool> collecting_{true};
   std::mutex mutex_;

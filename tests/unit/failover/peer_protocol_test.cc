@@ -1,6 +1,10 @@
-// Peer-link frames: round trip, forgery, truncation, oversize, bad fields, replay.
+// Peer-link frames: round trip, forgery, truncation, oversize, bad fields, replay; channel
+// frames and their keyed MAC.
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 
+#include <cstring>
 #include <vector>
 
 #include "failover/peer_protocol.h"
@@ -139,6 +143,51 @@ TEST(ReplayGuard, LowerEpochOnlyAfterTheCurrentOneFellSilent) {
   EXPECT_TRUE(g.accept(200, 1, t, why));
   EXPECT_FALSE(g.accept(100, 1, t + 10ms, why));
   EXPECT_TRUE(g.accept(100, 2, t + 70ms, why));
+}
+
+TEST(KeyedMac, EqualsAOneShotHmacEveryTime) {
+  const ChannelKey key{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
+                       17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32};
+  KeyedMac mac(key);
+  for (std::size_t n : {0u, 1u, 55u, 64u, 65u, 1000u, 70000u}) {
+    std::vector<std::uint8_t> data(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      data[i] = static_cast<std::uint8_t>(i * 7 + n);
+    }
+    std::uint8_t want[32];
+    unsigned int len = 32;
+    HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), data.data(), data.size(), want,
+         &len);
+    for (int again = 0; again < 2; ++again) { // the key survives each use
+      std::uint8_t got[32];
+      mac.sign(data, got);
+      EXPECT_EQ(0, std::memcmp(want, got, 32)) << n << " bytes, use " << again;
+    }
+  }
+}
+
+TEST(ChannelFrame, RoundTripAndEveryFlippedBitIsRefused) {
+  const auto key = channelKey(kKey, encodePeerMessage(sample(), kKey), encodePeerMessage(sample(), kKey));
+  KeyedMac sender(key);
+  KeyedMac receiver(key);
+  const std::vector<std::uint8_t> payload{'r', 'e', 'c', 'o', 'r', 'd'};
+  const auto f = encodeChannelFrame(7, payload, sender);
+  ASSERT_EQ(f.size(), kChannelHeaderSize + payload.size() + kChannelMacSize);
+  PeerDrop why{};
+  const auto h = decodeChannelHeader(std::span(f).first(kChannelHeaderSize), why);
+  ASSERT_TRUE(h);
+  EXPECT_EQ(h->seq, 7u);
+  EXPECT_EQ(h->length, payload.size());
+  EXPECT_TRUE(verifyChannelFrame(f, receiver));
+  for (std::size_t bit = 0; bit < f.size() * 8; ++bit) {
+    auto bad = f;
+    bad[bit / 8] ^= static_cast<std::uint8_t>(1u << (bit % 8));
+    EXPECT_FALSE(verifyChannelFrame(bad, receiver)) << "bit " << bit;
+  }
+  KeyedMac other(channelKey("another-key-entirely", encodePeerMessage(sample(), kKey),
+                            encodePeerMessage(sample(), kKey)));
+  EXPECT_FALSE(verifyChannelFrame(f, other));
+  EXPECT_TRUE(verifyChannelFrame(f, receiver)); // still keyed after the refusals
 }
 
 } // namespace
