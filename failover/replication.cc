@@ -51,9 +51,8 @@ private:
 };
 
 Replicator::Replicator(ReplicationOptions options, ChannelTransport& channel, ReplicaStore& store,
-                       const core::TimeSource& time, core::TimerFactory& timers, Post postToOwner)
-    : opt_(options), channel_(channel), store_(store), time_(time),
-      postToOwner_(std::move(postToOwner)) {
+                       const core::TimeSource& time, core::TimerFactory& timers)
+    : opt_(options), channel_(channel), store_(store), time_(time) {
   bulkTimer_ = timers.createTimer([this] {
     Guard g(*this);
     pumpBulk();
@@ -140,7 +139,6 @@ bool Replicator::streamChanges(bool wait,
     }
   }
   take(work_);
-  streaming_ = true;
   coalescing_ = work_.size() > 1; // one change needs no staging
   for (auto& c : work_) {
     if (c.removed) {
@@ -152,7 +150,6 @@ bool Replicator::streamChanges(bool wait,
   work_.clear();
   commit();
   coalescing_ = false;
-  streaming_ = false;
   return true;
 }
 
@@ -248,17 +245,21 @@ void Replicator::append(Record& r, core::MonotonicTime at) {
   if (backlog_.size() <= opt_.backlogLimit) {
     return;
   }
+  const auto dropped = backlog_.front().seq;
   backlog_.pop_front();
-  if (backlog_.front().seq - 1 > acked_ && open_ && !bulk_) {
-    // The peer has not acknowledged a record that is no longer kept: it cannot catch up
-    // from the backlog any more.
-    ++counters_.backlogOverflows;
-    startBulk(fmt::format("the backlog of {} record(s) overflowed (the peer acknowledged {})",
-                          opt_.backlogLimit, acked_));
-  } else if (backlog_.front().seq - 1 > acked_ && !open_ && backlog_.front().seq - 2 == acked_) {
-    ++counters_.backlogOverflows;
-    RMHA_LOG(Warn, "replication", "the backlog of {} record(s) overflowed while the peer was "
-             "away: it gets a bulk copy when it comes back", opt_.backlogLimit);
+  if (dropped <= acked_) {
+    return;
+  }
+  // The peer has not acknowledged a record that is no longer kept. No copy is due now: on an
+  // open channel the record was sent (TCP delivers it), or goes out after the bulk copy or
+  // the Resume being awaited, and both look at the backlog again; a peer that resumes from
+  // before it later gets a bulk copy instead. (Starting one here would start one per new
+  // record for as long as a connected peer stays silent.)
+  ++counters_.backlogOverflows;
+  if (dropped == acked_ + 1) {
+    RMHA_LOG(Warn, "replication", "the backlog of {} record(s) overflowed: the peer acknowledged "
+             "record {}; if it resumes from there it gets a bulk copy",
+             opt_.backlogLimit, acked_);
   }
 }
 
@@ -290,20 +291,6 @@ void Replicator::flush() {
 
 void Replicator::startBulk(const std::string& why) {
   if (!open_ || !source_) {
-    return;
-  }
-  if (streaming_ && postToOwner_) {
-    // Not necessarily the owner thread: the copy's rounds run on the owner's timer.
-    if (!bulkPosted_) {
-      bulkPosted_ = true;
-      postToOwner_([this, why] {
-        Guard g(*this);
-        bulkPosted_ = false;
-        if (!bulk_) {
-          startBulk(why);
-        }
-      });
-    }
     return;
   }
   RMHA_LOG(Info, "replication", "bulk copy of {} session(s) to the peer: {}", mirror_.size(), why);

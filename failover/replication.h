@@ -90,10 +90,9 @@ public:
     core::MonotonicTime at{};    ///< when the SIP thread made it (lag is measured from it)
   };
 
-  /// `timers` and `postToOwner` run their work on the owner (HA) thread; an empty
-  /// `postToOwner` runs it inline (single-threaded use: tests).
+  /// `timers` call back on the owner (HA) thread.
   Replicator(ReplicationOptions options, ChannelTransport& channel, ReplicaStore& store,
-             const core::TimeSource& time, core::TimerFactory& timers, Post postToOwner = {});
+             const core::TimeSource& time, core::TimerFactory& timers);
   ~Replicator() override;
   Replicator(const Replicator&) = delete;
   Replicator& operator=(const Replicator&) = delete;
@@ -106,10 +105,9 @@ public:
   /// Any thread: streams a batch of local changes. `take` moves them into the vector it is
   /// given (empty) under the replicator's lock, so batches taken from one queue keep their
   /// order; the latest state of each session makes one record, and the records one payload,
-  /// written by the calling thread. Work that needs the owner thread (a bulk copy the
-  /// backlog's overflow calls for) is posted to it. Without `wait`, returns false and takes
-  /// nothing when the owner thread holds the lock (a bulk round): the caller hands the
-  /// batch to the owner thread instead of blocking.
+  /// written by the calling thread (this path arms no timer). Without `wait`, returns false
+  /// and takes nothing when the owner thread holds the lock (a bulk round): the caller hands
+  /// the batch to the owner thread instead of blocking.
   bool streamChanges(bool wait, const std::function<void(std::vector<LocalChange>&)>& take);
   /// One change, streamed at once (tests; the daemon streams batches).
   void onLocalUpsert(const core::sip::Session& s, core::MonotonicTime at);
@@ -190,14 +188,11 @@ private:
   ChannelTransport& channel_;
   ReplicaStore& store_;
   const core::TimeSource& time_;
-  Post postToOwner_;
   mutable std::mutex mutex_;
   mutable std::vector<std::function<void()>> later_;  ///< run by Guard, unlocked
-  bool streaming_ = false;                     ///< inside streamChanges (maybe not the owner)
-  bool coalescing_ = false;                    ///< staging a batch of several changes
-  Record scratch_;                             ///< the record being appended
-  bool bulkPosted_ = false;                    ///< a bulk copy was posted to the owner
-  std::vector<LocalChange> work_;              ///< streamChanges' batch
+  bool coalescing_ = false;  ///< staging a batch of several changes
+  Record scratch_;           ///< the record being appended
+  std::vector<LocalChange> work_;  ///< streamChanges. batch
   core::TimerPtr bulkTimer_;
   core::TimerPtr waiterTimer_;
   core::TimerPtr ackTimer_;

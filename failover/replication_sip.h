@@ -75,7 +75,7 @@ public:
                  core::sip::SipService& sip, PeerLink& link, ReplicationOptions options,
                  const core::TimeSource& time, core::TimerFactory& timers)
       : haIo_(haIo), sipIo_(sipIo), sip_(sip), link_(link), store_(sip, timers),
-        replicator_(withTestHooks(options), link, store_, time, timers, postTo(haIo)),
+        replicator_(withTestHooks(options), link, store_, time, timers),
         sipTimers_(sipIo.get_executor()),
         changes_(time, deferOn(sipIo), postTo(haIo), replicator_, sipTimers_, windowFromEnv()) {
     // RMHA_TEST_NO_REPLICATION: the benchmark's baseline, an HA pair that does not

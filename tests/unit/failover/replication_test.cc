@@ -227,19 +227,37 @@ TEST_F(Replication, BacklogOverflowGivesABulkCopy) {
   EXPECT_TRUE(a->repl.synced());
 }
 
-TEST_F(Replication, OverflowWhileConnectedGivesABulkCopy) {
+TEST_F(Replication, OverflowWhileConnectedCostsNoCopyOfRecordsAlreadySent) {
   auto o = immediate();
   o.backlogLimit = 3;
   build(o);
   a->repl.setSource(true);
   open();
-  // The standby does not answer for a while: records pile up unacknowledged.
-  for (int i = 1; i <= 10; ++i) {
+  // The standby does not answer for a long while (stopped, its socket still open): records
+  // pile up unacknowledged, far past the backlog. Each was sent: no bulk copy per record.
+  for (int i = 1; i <= 200; ++i) {
     upsert(session(fmt::format("c{}", i)));
   }
-  EXPECT_GE(a->repl.counters().backlogOverflows, 1u);
-  settle();
+  EXPECT_EQ(a->repl.counters().backlogOverflows, 197u);
+  EXPECT_EQ(a->repl.counters().bulkSyncsSent, 1u); // the join's only
+  settle(); // it wakes up and reads them all, in order
   expectStandbyHasTruth();
+  EXPECT_TRUE(a->repl.synced());
+}
+
+TEST_F(Replication, APeerResumingFromBeforeAnOverflowGetsABulkCopy) {
+  auto o = immediate();
+  o.backlogLimit = 3;
+  build(o);
+  a->repl.setSource(true);
+  open();
+  for (int i = 1; i <= 20; ++i) {
+    upsert(session(fmt::format("c{}", i)));
+  }
+  close(); // what was sent never arrived
+  open();  // the standby resumes from record 0: gone from the backlog
+  expectStandbyHasTruth();
+  EXPECT_EQ(a->repl.counters().bulkSyncsSent, 2u);
   EXPECT_TRUE(a->repl.synced());
 }
 
