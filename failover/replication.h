@@ -230,6 +230,31 @@ private:
   core::MonotonicTime lastRefusalLogged_{};
 };
 
+/// Holds the replicator's lock; on release, runs the callbacks queued meanwhile, unlocked.
+class Replicator::Guard {
+public:
+  explicit Guard(const Replicator& r) : r_(r), lock_(r.mutex_) {}
+  Guard(const Replicator& r, std::try_to_lock_t t) : r_(r), lock_(r.mutex_, t) {}
+  ~Guard() {
+    if (!lock_.owns_lock() || r_.later_.empty()) {
+      return;
+    }
+    auto later = std::move(r_.later_);
+    r_.later_.clear();
+    lock_.unlock();
+    for (auto& f : later) {
+      f();
+    }
+  }
+  Guard(const Guard&) = delete;
+  Guard& operator=(const Guard&) = delete;
+  bool locked() const { return lock_.owns_lock(); }
+
+private:
+  const Replicator& r_;
+  std::unique_lock<std::mutex> lock_;
+};
+
 /// The SIP thread's session observer: queues the changes of dialogs (confirmed sessions and
 /// their removal) and streams them at the end of the SIP thread's current burst of work (a
 /// handler posted behind the messages already read, so under load a batch holds the

@@ -2,12 +2,11 @@
 #include <algorithm>
 
 #include "failover/replication.h"
+#include "failover/replication_detail.h"
 
 namespace rmha::failover {
 
-namespace {
-std::string hex(std::uint64_t v) { return fmt::format("{:016x}", v); }
-} // namespace
+using detail::hex;
 
 // --- status ---------------------------------------------------------------------------------
 
