@@ -267,8 +267,7 @@ public:
   using Post = Replicator::Post;
   /// `postHere` queues work on the SIP thread, `postToHa` on the replicator's owner.
   SessionChangeQueue(const core::TimeSource& time, Post postHere, Post postToHa,
-                     Replicator& replicator, core::TimerFactory& sipTimers,
-                     core::Duration window);
+                     Replicator& replicator);
 
   void onSessionUpserted(const core::sip::Session& s) override;
   void onSessionRemoved(const core::sip::SessionKey& key) override;
@@ -280,15 +279,11 @@ public:
 
 private:
   void push(Replicator::LocalChange c);
-  void endOfBurst();
 
   const core::TimeSource& time_;
   Post postHere_;
   Post postToHa_;
   Replicator& replicator_;
-  core::Duration window_;
-  core::TimerPtr timer_;
-  std::optional<core::MonotonicTime> batchStart_;
   bool drainPosted_ = false;  ///< SIP thread: a drain is queued behind the current burst
   std::atomic<bool> collecting_{true};
   std::mutex mutex_;

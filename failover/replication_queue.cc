@@ -6,12 +6,9 @@ namespace rmha::failover {
 using core::sip::Session;
 
 SessionChangeQueue::SessionChangeQueue(const core::TimeSource& time, Post postHere,
-                                       Post postToHa, Replicator& replicator,
-                                       core::TimerFactory& sipTimers, core::Duration window)
+                                       Post postToHa, Replicator& replicator)
     : time_(time), postHere_(std::move(postHere)), postToHa_(std::move(postToHa)),
-      replicator_(replicator), window_(window) {
-  timer_ = sipTimers.createTimer([this] { drain(false); });
-}
+      replicator_(replicator) {}
 
 void SessionChangeQueue::onSessionUpserted(const Session& s) {
   // Only dialogs are copied: a call still being set up (Trying, Early) cannot be continued by
@@ -43,35 +40,16 @@ void SessionChangeQueue::push(Replicator::LocalChange c) {
     std::lock_guard lock(mutex_);
     queue_.push_back(std::move(c));
   }
-  if (!batchStart_) {
-    batchStart_ = time_.monotonicTime();
-  }
   if (!drainPosted_) {
     drainPosted_ = true;
     postHere_([this] {
       drainPosted_ = false;
-      endOfBurst();
+      drain(false);
     });
   }
 }
 
-void SessionChangeQueue::endOfBurst() {
-  if (!batchStart_) {
-    return;
-  }
-  const auto age = time_.monotonicTime() - *batchStart_;
-  if (age >= window_) {
-    drain(false);
-  } else if (!timer_->enabled()) {
-    timer_->enable(window_ - age);
-  }
-}
-
 void SessionChangeQueue::drain(bool wait) {
-  batchStart_.reset();
-  if (timer_->enabled()) {
-    timer_->disable();
-  }
   const bool streamed = replicator_.streamChanges(wait, [this](auto& batch) {
     std::lock_guard lock(mutex_);
     std::swap(queue_, batch);

@@ -12,7 +12,6 @@
 #include <boost/asio/defer.hpp>
 #include <boost/asio/post.hpp>
 
-#include "core/asio_timer.h"
 #include "core/log.h"
 #include "core/sip/sip_service.h"
 #include "failover/ha_service.h"
@@ -76,8 +75,7 @@ public:
                  const core::TimeSource& time, core::TimerFactory& timers)
       : haIo_(haIo), sipIo_(sipIo), sip_(sip), link_(link), store_(sip, timers),
         replicator_(withTestHooks(options), link, store_, time, timers),
-        sipTimers_(sipIo.get_executor()),
-        changes_(time, deferOn(sipIo), postTo(haIo), replicator_, sipTimers_, windowFromEnv()) {
+        changes_(time, deferOn(sipIo), postTo(haIo), replicator_) {
     // RMHA_TEST_NO_REPLICATION: the benchmark's baseline, an HA pair that does not
     // replicate (the replicator stays detached and idle).
     if (std::getenv("RMHA_TEST_NO_REPLICATION") != nullptr) {
@@ -130,10 +128,6 @@ public:
   }
 
 private:
-  static core::Duration windowFromEnv() {
-    const char* w = std::getenv("RMHA_WINDOW_US");
-    return std::chrono::microseconds(w ? std::strtoll(w, nullptr, 10) : 0);
-  }
   static Replicator::Post postTo(boost::asio::io_context& io) {
     return [&io](std::function<void()> f) { boost::asio::post(io, std::move(f)); };
   }
@@ -183,7 +177,6 @@ private:
   PeerLink& link_;
   SipReplicaStore store_;
   Replicator replicator_;
-  core::AsioTimerFactory sipTimers_;
   SessionChangeQueue changes_;
   bool syntheticAdded_ = false;
   bool owning_ = false;

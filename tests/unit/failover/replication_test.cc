@@ -504,8 +504,7 @@ protected:
     Replication::SetUp();
     q = std::make_unique<SessionChangeQueue>(
         clock, [this](std::function<void()> f) { here.push_back(std::move(f)); },
-        [this](std::function<void()> f) { ha.push_back(std::move(f)); }, a->repl, clock,
-        core::Duration::zero());
+        [this](std::function<void()> f) { ha.push_back(std::move(f)); }, a->repl);
   }
   static void run(std::vector<std::function<void()>>& posted) {
     auto now = std::move(posted);
