@@ -192,7 +192,7 @@ private:
   mutable std::vector<std::function<void()>> later_;  ///< run by Guard, unlocked
   bool coalescing_ = false;  ///< staging a batch of several changes
   Record scratch_;           ///< the record being appended
-  std::vector<LocalChange> work_;  ///< streamChanges. batch
+  std::vector<LocalChange> work_;  ///< the batch streamChanges takes
   core::TimerPtr bulkTimer_;
   core::TimerPtr waiterTimer_;
   core::TimerPtr ackTimer_;
