@@ -82,7 +82,6 @@ struct ReplicationCounters {
 class Replicator final : public ChannelSink {
 public:
   using SyncedCallback = std::function<void(bool ok, const std::string& why)>;
-  using Post = std::function<void(std::function<void()>)>;
   /// A session change of this node's SIP table.
   struct LocalChange {
     bool removed = false;
@@ -264,7 +263,7 @@ private:
 /// the SIP thread wait. Set it on SipService with setSessionObserver().
 class SessionChangeQueue final : public core::sip::SessionObserver {
 public:
-  using Post = Replicator::Post;
+  using Post = std::function<void(std::function<void()>)>;
   /// `postHere` queues work on the SIP thread, `postToHa` on the replicator's owner.
   SessionChangeQueue(const core::TimeSource& time, Post postHere, Post postToHa,
                      Replicator& replicator);

@@ -128,12 +128,12 @@ public:
   }
 
 private:
-  static Replicator::Post postTo(boost::asio::io_context& io) {
+  static SessionChangeQueue::Post postTo(boost::asio::io_context& io) {
     return [&io](std::function<void()> f) { boost::asio::post(io, std::move(f)); };
   }
   // From the thread running `io` itself: behind the handlers already queued, without
   // signalling the reactor (a continuation of the current handler).
-  static Replicator::Post deferOn(boost::asio::io_context& io) {
+  static SessionChangeQueue::Post deferOn(boost::asio::io_context& io) {
     return [&io](std::function<void()> f) { boost::asio::defer(io, std::move(f)); };
   }
 
