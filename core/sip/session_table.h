@@ -67,7 +67,6 @@ public:
 
   /// Sets (or clears with nullptr) the observer. Thread-safe.
   void setObserver(SessionObserver* observer);
-  SessionObserver* observer() const { return observer_.load(std::memory_order_relaxed); }
   /// Inserts or replaces the session with the same Call-ID: THE place changes go through.
   void upsert(Session s);
   /// Removes the session of `callId`; false when there was none.
