@@ -229,8 +229,7 @@ void HaService::applyAction(const Action& a) {
 // serving, or after handover-timeout, this node refuses (503) what still reaches it.
 void HaService::leaveServing() {
   serving_ = false;
-  const auto& p = machine_.peer();
-  if (machine_.peerAlive(time_.monotonicTime()) && p.state == HaState::Active) {
+  if (peerServes()) {
     paused_ = false;
     service_.stopServing();
     return;
@@ -248,9 +247,12 @@ void HaService::serve() {
   service_.startServing();
 }
 
+bool HaService::peerServes() const {
+  return machine_.peerAlive(time_.monotonicTime()) && machine_.peer().state == HaState::Active;
+}
+
 void HaService::refuseOncePeerServes() {
-  if (paused_ && !serving_ && machine_.state() != HaState::TakingOver &&
-      machine_.peerAlive(time_.monotonicTime()) && machine_.peer().state == HaState::Active) {
+  if (paused_ && !serving_ && machine_.state() != HaState::TakingOver && peerServes()) {
     pauseTimer_->disable();
     unpause();
   }

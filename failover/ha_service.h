@@ -118,6 +118,7 @@ private:
   void serve();
   void leaveServing();
   void refuseOncePeerServes();
+  bool peerServes() const;  ///< the peer is heard and says it is active
   bool channelUp_ = false;
   int lastPath_ = -1;
   std::uint64_t transitions_ = 0;
