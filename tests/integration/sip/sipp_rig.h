@@ -34,7 +34,12 @@ namespace rmha::test {
 
 namespace fs = std::filesystem;
 
-inline fs::path scenarioDir() { return fs::path(__FILE__).parent_path() / "scenarios"; }
+/// The sipp scenarios beside this file. From the source directory CMake names, not __FILE__:
+/// a compiler cache that rewrites paths relative to the build directory makes __FILE__
+/// relative, and the tests run from another directory.
+inline fs::path scenarioDir() {
+  return fs::path(RMHA_SOURCE_DIR) / "tests" / "integration" / "sip" / "scenarios";
+}
 
 /// A port free at the time of the call (bound to 0, read, released).
 inline std::uint16_t freePort(bool tcp, const char* addr = "127.0.0.1") {
