@@ -2,11 +2,11 @@
 
 #include <algorithm>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 
 #include <fmt/format.h>
 #include <ini.h>
+
+#include "core/small_file.h"
 
 namespace rmha::core {
 
@@ -123,13 +123,21 @@ struct IniBuilder {
 };
 
 IniDocument IniDocument::load(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    throw ConfigError({{path, 0, fmt::format("cannot open: {}", std::strerror(errno))}});
+  std::string why;
+  auto file = readSmallFile(path, kMaxFileBytes, why);
+  if (!file) {
+    // The sentence says what was found there; the advice what to give instead.
+    throw ConfigError({{path, 0,
+                        fmt::format("{}; give the path of the configuration file itself (at "
+                                    "most {} bytes), e.g. /etc/rmha/rmha.conf",
+                                    why, kMaxFileBytes)}});
   }
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return parse(ss.str(), path);
+  return parse(file->content, path);
+}
+
+bool IniDocument::hasKeys() const {
+  return std::any_of(sections_.begin(), sections_.end(),
+                     [](const auto& s) { return !s.second.empty(); });
 }
 
 IniDocument IniDocument::parse(std::string_view text, std::string file) {

@@ -1,6 +1,7 @@
 #pragma once
 // An INI document read by inih, remembering the line of every key so that each refusal can
 // name file:line. Components take the keys they know; what nobody took is an unknown key.
+#include <cstddef>
 #include <map>
 #include <stdexcept>
 #include <string>
@@ -34,7 +35,11 @@ public:
     int line = 0;
   };
 
-  /// Reads and parses a file; throws ConfigError when it cannot be read or is not INI.
+  /// The largest configuration file load() reads; a larger one is refused unread.
+  static constexpr std::size_t kMaxFileBytes = 1024 * 1024;
+
+  /// Reads and parses a file; throws ConfigError when it cannot be read, is not a regular
+  /// file (a directory, a FIFO: never waited on), is larger than kMaxFileBytes or is not INI.
   static IniDocument load(const std::string& path);
   /// Parses text; `file` is the name used in messages.
   static IniDocument parse(std::string_view text, std::string file);
@@ -49,6 +54,8 @@ public:
   /// The line where a section starts, 0 when absent.
   int sectionLine(const std::string& section) const;
   const std::string& file() const { return file_; }
+  /// True when at least one key is set anywhere (a file of comments and headers has none).
+  bool hasKeys() const;
   /// "section.key=value" lines of every section but the `except` ones: what a reload compares.
   std::string fingerprint(const std::vector<std::string>& except) const;
 

@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include "netlink/host_check.h"
+
 namespace rmha::daemon {
 
 std::vector<std::string> localAddresses() {
@@ -57,6 +59,15 @@ void checkSipAgainstCluster(core::IniDocument& doc, const DaemonConfig& c,
 
 DaemonConfig parseDocument(core::IniDocument doc, const std::vector<std::string>& localAddrs) {
   core::ConfigIssues issues(doc.file());
+  if (!doc.hasKeys()) {
+    // Every key has a default, so an empty file would start a stand-alone node with no
+    // resource manager: almost surely the wrong file, not a wish.
+    issues.add(0, "holds no setting (the file is empty, or only comments and section "
+                  "headers); a minimal configuration is '[cluster]' with 'ha-mode = none' "
+                  "(stand-alone) and a [sip] section for the resource manager: see the "
+                  "examples of the configuration reference");
+    issues.throwIfAny();
+  }
   DaemonConfig c;
   c.file = doc.file();
   c.cluster = core::parseClusterConfig(doc, issues, localAddrs);
@@ -72,6 +83,11 @@ DaemonConfig parseDocument(core::IniDocument doc, const std::vector<std::string>
   issues.append(doc.unknownKeys(known));
   issues.throwIfAny();
   c.sipFingerprint = doc.fingerprint({"cluster", "control", "log"});
+  for (const char* key : {"vip-interface", "monitor-nics"}) {
+    if (const auto* e = doc.take("cluster", key)) {
+      c.interfaceKeyLines[key] = e->line;
+    }
+  }
   if (c.log.instance.empty() && c.cluster.ha()) {
     c.log.instance = fmt::format("[member {}]", c.cluster.localMember);
   }
@@ -87,6 +103,24 @@ DaemonConfig loadDaemonConfig(const std::string& path) {
 DaemonConfig parseDaemonConfig(std::string_view text, const std::string& name,
                                const std::vector<std::string>& localAddrs) {
   return parseDocument(core::IniDocument::parse(text, name), localAddrs);
+}
+
+std::vector<std::string> hostWarnings(const DaemonConfig& c) {
+  std::vector<std::string> out;
+  std::string error;
+  const auto links = netlink::hostLinks(error);
+  if (!error.empty()) {
+    out.push_back(fmt::format("{}: warning: {}; the interface names were not checked", c.file,
+                              error));
+    return out;
+  }
+  for (const auto& w : netlink::checkInterfaces(c.cluster, links)) {
+    const auto line = c.interfaceKeyLines.find(w.key);
+    out.push_back(line == c.interfaceKeyLines.end()
+                      ? fmt::format("{}: warning: {}", c.file, w.message)
+                      : fmt::format("{}:{}: warning: {}", c.file, line->second, w.message));
+  }
+  return out;
 }
 
 std::string describe(const DaemonConfig& c) {

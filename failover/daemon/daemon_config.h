@@ -1,10 +1,10 @@
 #pragma once
 // Loading the whole daemon configuration: every section's parser runs, then every key no
 // parser took is refused as unknown. Throws core::ConfigError with all problems at once.
+#include <map>
+#include <optional>
 #include <string>
 #include <vector>
-
-#include <optional>
 
 #include "core/config.h"
 #include "core/sip/sip_config.h"
@@ -21,6 +21,9 @@ struct DaemonConfig {
   std::optional<core::sip::SipConfig> sip;
   /// Every key of the resource manager's sections, to tell whether a reload changes them.
   std::string sipFingerprint;
+  /// The line of each [cluster] key that names an interface (vip-interface, monitor-nics),
+  /// for the host check's warnings; absent keys are not listed.
+  std::map<std::string, int> interfaceKeyLines;
 };
 
 /// This host's IP addresses (for local-member = auto).
@@ -30,6 +33,11 @@ DaemonConfig loadDaemonConfig(const std::string& path);
 /// The same from text (tests): `localAddrs` stands in for the host's addresses.
 DaemonConfig parseDaemonConfig(std::string_view text, const std::string& name,
                                const std::vector<std::string>& localAddrs);
+
+/// `--check-config` on this host: one "FILE:LINE: warning: ..." line per interface or MAC the
+/// configuration names that this host does not have (or one saying the interfaces could not
+/// be listed). Warnings only: the file may be meant for another host.
+std::vector<std::string> hostWarnings(const DaemonConfig& c);
 
 /// One line per setting that matters, for --check-config and the start-up log.
 std::string describe(const DaemonConfig& c);

@@ -12,7 +12,8 @@ int main(int argc, char** argv) {
   std::string check;
   app.add_option("-c,--config", config, "configuration file")->capture_default_str();
   app.add_option("--check-config", check,
-                 "validate FILE and exit: 0 when valid, 2 with the errors otherwise");
+                 "validate FILE and exit: 0 when valid (warnings about interfaces this host "
+                 "lacks go to stderr), 2 with the errors otherwise");
   int readyFd = -1;
   app.add_option("--ready-fd", readyFd,
                  "write \"ready\" to this file descriptor once started (for scripts)");
@@ -25,6 +26,10 @@ int main(int argc, char** argv) {
   try {
     const auto cfg = rmha::daemon::loadDaemonConfig(check.empty() ? config : check);
     if (!check.empty()) {
+      // Interfaces this host lacks are warnings: the file may be prepared for another host.
+      for (const auto& w : rmha::daemon::hostWarnings(cfg)) {
+        std::cerr << w << "\n";
+      }
       std::cout << check << ": OK: " << rmha::daemon::describe(cfg) << "\n";
       return 0;
     }

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Every example configuration in docs/examples/ is accepted by `rmhad --check-config` (exit 0),
+# Every example configuration in docs/examples/ is accepted by `rmhad --check-config` (exit 0)
+# (the Windows one is refused on Linux for its nlb line alone), what a path points at (empty
+# file, directory, FIFO, oversize key) is refused, interfaces this host lacks are warnings,
 # and broken variants of one are refused (exit 2) with a "FILE:LINE:" message.
 #
 #   RMHA_BIN=build/failover/daemon RMHA_SOURCE=. bash tests/integration/config_examples.sh
 #
-# Needs no root and no network: --check-config only reads files. The examples name the key
+# Needs no root and no network: --check-config only reads files and lists this host's links. The examples name the key
 # file /etc/rmha/peer.key; each copy here points at a temporary key (mode 0600, 32 random
 # bytes) instead, and gets `local-member = 1` when it relies on finding its member address
 # among this host's addresses.
@@ -16,16 +18,17 @@ RMHAD=$RMHA_BIN/rmhad
 EXAMPLES=$RMHA_SOURCE/docs/examples
 
 # The examples this test checks; every *.conf in docs/examples must be listed here (checked
-# below), so a new example cannot be forgotten.
+# below), so a new example cannot be forgotten. windows-nlb.conf is for a Windows build: on
+# Linux it must be refused for its traffic-steering = nlb line, and for nothing else.
 examples=(
   standalone.conf
   active-standby-vip.conf
   active-standby-bond.conf
   active-standby-two-nic.conf
-  windows-nlb.conf
   active-active-lb.conf
   active-active-sipserver.conf
 )
+windows_only=(windows-nlb.conf)
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/rmha-config-examples.XXXXXX") || exit 1
 cleanup() { rm -rf "$WORK"; }
@@ -59,7 +62,7 @@ prepare() {
 for f in "$EXAMPLES"/*.conf; do
   name=$(basename "$f")
   listed=no
-  for e in "${examples[@]}"; do
+  for e in "${examples[@]}" "${windows_only[@]}"; do
     [ "$e" = "$name" ] && listed=yes
   done
   if [ "$listed" = yes ]; then
@@ -83,6 +86,22 @@ for e in "${examples[@]}"; do
     echo "ok valid $e"
   else
     fail "$e: exit $rc, expected 0:"
+    sed 's/^/    /' <<<"$out"
+  fi
+done
+
+# --- the Windows example: on Linux, refused for nlb alone --------------------------------------
+for e in "${windows_only[@]}"; do
+  cfg=$WORK/$e
+  prepare "$EXAMPLES/$e" "$cfg"
+  out=$("$RMHAD" --check-config "$cfg" 2>&1)
+  rc=$?
+  line=$(grep -n '^traffic-steering = nlb' "$cfg" | cut -d: -f1)
+  if [ "$rc" -eq 2 ] && [ "$(grep -c . <<<"$out")" -eq 1 ] &&
+    grep -q "^$cfg:$line: traffic-steering = nlb: this Linux build has no Windows NLB steering; write traffic-steering = vip" <<<"$out"; then
+    echo "ok refused on Linux $e: only its nlb line"
+  else
+    fail "$e: exit $rc, expected 2 with one message for line $line:"
     sed 's/^/    /' <<<"$out"
   fi
 done
@@ -159,6 +178,71 @@ else
   fail "key-mode-0644: exit $rc:"
   sed 's/^/    /' <<<"$out"
 fi
+
+# --- what a path points at, and the host's interfaces ----------------------------------------
+# expect NAME WANT-RC PATTERN -- ARGS...: rmhad ARGS exits WANT-RC, bounded by `timeout` (a
+# FIFO that hung rmhad would end the test as a failure), with a line matching PATTERN.
+expect() {
+  local name=$1 want=$2 pattern=$3
+  shift 4
+  local out rc
+  out=$(timeout 20 "$RMHAD" "$@" 2>&1)
+  rc=$?
+  if [ "$rc" -eq 124 ]; then
+    fail "$name: rmhad hung (killed after 20 s)"
+  elif [ "$rc" -ne "$want" ]; then
+    fail "$name: exit $rc, expected $want:"
+    sed 's/^/    /' <<<"$out"
+  elif ! grep -Eq -- "$pattern" <<<"$out"; then
+    fail "$name: no line matching '$pattern' in:"
+    sed 's/^/    /' <<<"$out"
+  else
+    echo "ok $name: $(grep -E -- "$pattern" <<<"$out" | head -1 | sed "s#$WORK/##g")"
+  fi
+}
+
+: >"$WORK/empty.conf"
+expect empty-file 2 "^$WORK/empty.conf: holds no setting .*'\[cluster\]' with 'ha-mode = none'" \
+  -- --check-config "$WORK/empty.conf"
+printf '# nothing but comments\n[cluster]\n' >"$WORK/comments.conf"
+expect comments-only 2 "^$WORK/comments.conf: holds no setting" -- --check-config "$WORK/comments.conf"
+mkdir "$WORK/conf.d"
+expect directory 2 "^$WORK/conf.d: is a directory, not a regular file; give the path of the configuration file itself" \
+  -- --check-config "$WORK/conf.d"
+mkfifo "$WORK/fifo.conf"
+expect fifo-config 2 "^$WORK/fifo.conf: is a FIFO, not a regular file" -- --check-config "$WORK/fifo.conf"
+expect fifo-config-at-start 2 "^$WORK/fifo.conf: is a FIFO, not a regular file" -- -c "$WORK/fifo.conf"
+
+# key_variant NAME KEY-PATH: active-standby-vip.conf with auth-key-file = KEY-PATH.
+key_variant() {
+  local cfg=$WORK/key-$1.conf
+  prepare "$EXAMPLES/active-standby-vip.conf" "$cfg"
+  sed -i "s#^auth-key-file = .*#auth-key-file = $2#" "$cfg"
+  echo "$cfg"
+}
+mkfifo "$WORK/fifo.key"
+cfg=$(key_variant fifo "$WORK/fifo.key")
+expect fifo-key 2 "^$cfg:[0-9]+: auth-key-file '$WORK/fifo.key' is a FIFO, not a regular file" \
+  -- --check-config "$cfg"
+# Sparse: 300 MiB on paper, no disk used; rmhad must refuse it without reading it.
+truncate -s 300M "$WORK/huge.key" && chmod 600 "$WORK/huge.key"
+cfg=$(key_variant huge "$WORK/huge.key")
+expect oversize-key 2 "^$cfg:[0-9]+: auth-key-file '$WORK/huge.key' is 314572800 bytes, more than the 4096 allowed" \
+  -- --check-config "$cfg"
+: >"$WORK/empty.key" && chmod 600 "$WORK/empty.key"
+cfg=$(key_variant empty "$WORK/empty.key")
+expect empty-key 2 "^$cfg:[0-9]+: auth-key-file '$WORK/empty.key' is empty" -- --check-config "$cfg"
+
+# An interface this host lacks is a warning with its line, and the check still passes.
+cfg=$WORK/no-such-nic.conf
+prepare "$EXAMPLES/active-standby-vip.conf" "$cfg"
+sed -i -e 's/^vip-interface = .*/vip-interface = rmha-none0/' \
+  -e 's/^monitor-nics = .*/monitor-nics = rmha-none1/' "$cfg"
+expect missing-interface-warns 0 "^$cfg:[0-9]+: warning: vip-interface = rmha-none0: no interface of that name on this host" \
+  -- --check-config "$cfg"
+expect missing-nic-warns 0 "^$cfg:[0-9]+: warning: monitor-nics entry 'rmha-none1': no interface of that name" \
+  -- --check-config "$cfg"
+expect missing-interface-still-ok 0 "^$cfg: OK: " -- --check-config "$cfg"
 
 if [ "$failures" -ne 0 ]; then
   echo "$failures failure(s)"

@@ -3,8 +3,14 @@
 
 #include <sys/stat.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
+#include <future>
 
 #include "failover/daemon/daemon_config.h"
 
@@ -51,7 +57,7 @@ std::string refusal(const std::string& text) {
 }
 
 TEST(DaemonConfig, DefaultsToStandalone) {
-  const auto c = parseDaemonConfig("", "rmha.conf", kHost);
+  const auto c = parseDaemonConfig("[cluster]\nha-mode = none\n", "rmha.conf", kHost);
   EXPECT_EQ(c.cluster.haMode, core::HaMode::None);
   EXPECT_EQ(c.control.socket, "/run/rmha/rmhad.sock");
 }
@@ -125,8 +131,10 @@ TEST(DaemonConfig, KeyFileMustBePrivateAndLongEnough) {
   EXPECT_NE(refusal(pair(open.path())).find("run chmod 600"), std::string::npos);
   KeyFile shortKey("tooshort");
   EXPECT_NE(refusal(pair(shortKey.path())).find("write at least 16"), std::string::npos);
-  EXPECT_NE(refusal(pair("/nonexistent/key")).find("cannot be read"), std::string::npos);
+  EXPECT_NE(refusal(pair("/nonexistent/key")).find("cannot be opened (No such file"),
+            std::string::npos);
 }
+
 
 TEST(DaemonConfig, LocalMemberMustBeFound) {
   KeyFile key("0123456789abcdef0123456789abcdef");
