@@ -420,11 +420,14 @@ struct Daemon::Impl {
       const std::pair<bool, const char*> changes[] = {
           {!(fresh.cluster == config.cluster), "[cluster]"},
           {!(fresh.control == config.control), "[control]"},
+          {fresh.log.instance != config.log.instance, "[log] instance"},
           {fresh.sipFingerprint != config.sipFingerprint, "[sip], [resource-group.*], [routing]"},
       };
+      std::string refusedText;
       for (const auto& [changed, what] : changes) {
         if (changed) {
           refused.push_back(what);
+          refusedText += (refusedText.empty() ? "" : "; ") + std::string(what);
         }
       }
       json r = {{"ok", refused.empty()}, {"applied", applied}, {"refused", refused}};
@@ -433,7 +436,7 @@ struct Daemon::Impl {
       } else {
         r["error"] = fmt::format("changes to {} need a restart (run 'rmhactl failover' first if "
                                  "this node is active); {}",
-                                 refused.dump(), applied.empty() ? "nothing applied"
+                                 refusedText, applied.empty() ? "nothing applied"
                                                                  : "the log level was applied");
       }
       reply(r);
