@@ -248,10 +248,11 @@ struct Parser {
     std::string why;
     const auto file = readSmallFile(e->value, kMaxAuthKeyBytes, why);
     if (!file) {
+      // The example names no path of the operator's: that one may be a FIFO or a device.
       issues.add(e->line, fmt::format("auth-key-file '{}' {}; write the key into a regular file "
                                       "of 16 to {} bytes, mode 0600 (e.g. head -c 32 "
-                                      "/dev/urandom | base64 > {})",
-                                      e->value, why, kMaxAuthKeyBytes, e->value));
+                                      "/dev/urandom | base64 > /etc/rmha/peer.key)",
+                                      e->value, why, kMaxAuthKeyBytes));
       return;
     }
     // DESIGN "Security": the key is readable only by the daemon's user. Checked on the opened

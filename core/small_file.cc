@@ -51,6 +51,34 @@ std::string tooLarge(std::size_t size, std::size_t maxBytes) {
   return fmt::format("is {} bytes, more than the {} allowed", size, maxBytes);
 }
 
+// Reads to end of file, at most maxBytes + 1 bytes: one more than allowed, so that a file that
+// grew since fstat is refused rather than silently cut.
+bool readAll(int fd, std::size_t maxBytes, std::string& out, std::string& why) {
+  std::string buf(maxBytes + 1, '\0');
+  std::size_t got = 0;
+  while (got < buf.size()) {
+    const auto n = ::read(fd, buf.data() + got, buf.size() - got);
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n < 0) {
+      why = fmt::format("cannot be read ({})", std::strerror(errno));
+      return false;
+    }
+    if (n == 0) {
+      break;
+    }
+    got += static_cast<std::size_t>(n);
+  }
+  if (got > maxBytes) {
+    why = fmt::format("grew past the {} bytes allowed while it was read", maxBytes);
+    return false;
+  }
+  buf.resize(got);
+  out = std::move(buf);
+  return true;
+}
+
 } // namespace
 
 std::optional<SmallFile> readSmallFile(const std::string& path, std::size_t maxBytes,
@@ -78,29 +106,9 @@ std::optional<SmallFile> readSmallFile(const std::string& path, std::size_t maxB
   }
   SmallFile out;
   out.mode = st.st_mode & 07777;
-  // One byte more than allowed: a file that grew since fstat is caught, not truncated.
-  std::string buf(maxBytes + 1, '\0');
-  std::size_t got = 0;
-  while (got < buf.size()) {
-    const auto n = ::read(fd.get(), buf.data() + got, buf.size() - got);
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    if (n < 0) {
-      why = fmt::format("cannot be read ({})", std::strerror(errno));
-      return std::nullopt;
-    }
-    if (n == 0) {
-      break;
-    }
-    got += static_cast<std::size_t>(n);
-  }
-  if (got > maxBytes) {
-    why = fmt::format("grew past the {} bytes allowed while it was read", maxBytes);
+  if (!readAll(fd.get(), maxBytes, out.content, why)) {
     return std::nullopt;
   }
-  buf.resize(got);
-  out.content = std::move(buf);
   return out;
 }
 
