@@ -8,6 +8,8 @@ LAB_PREFIX=""
 LAB_DIR=""
 LAB_NS=()
 LAB_PIDS=()
+LAB_MOUNTS=()
+LAB_CGROUPS=()
 LAB_IFINDEX=$(( 2000 + ($$ % 1000) * 50 ))
 
 lab_init() {
@@ -29,6 +31,15 @@ lab_down() {
     # Bounded: a process that ignores TERM for 2 s is killed.
     timeout 2 tail --pid="$pid" -f /dev/null 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
   done
+  # After the processes (nothing holds them any more), before LAB_DIR is removed.
+  local dir
+  for dir in "${LAB_MOUNTS[@]}"; do
+    umount "$dir" 2>/dev/null || umount -l "$dir" 2>/dev/null || true
+  done
+  for dir in "${LAB_CGROUPS[@]}"; do
+    # Bounded: the kernel drops a cgroup's last exited tasks a moment after they are reaped.
+    timeout 2 bash -c "until rmdir '$dir' 2>/dev/null; do sleep 0.05; done" || true
+  done
   local ns
   for ns in "${LAB_NS[@]}"; do
     ip netns del "$ns" 2>/dev/null || true
@@ -40,6 +51,8 @@ lab_down() {
   [ -n "$LAB_DIR" ] && rm -rf "$LAB_DIR"
   LAB_PIDS=()
   LAB_NS=()
+  LAB_MOUNTS=()
+  LAB_CGROUPS=()
 }
 
 # lab_ns NAME: a host (namespace "$LAB_PREFIX-NAME") with loopback up.
@@ -77,6 +90,38 @@ lab_link() {
 lab_port() {
   local port="p$1-$2"
   echo "${port:0:15}"
+}
+
+# lab_tmpfs DIR SIZE INODES: a small tmpfs on DIR (created under LAB_DIR), unmounted by
+# lab_down on every exit path. For faults of a full disk.
+lab_tmpfs() {
+  mkdir -p "$1"
+  mount -t tmpfs -o "size=$2,nr_inodes=$3,mode=0755" "${LAB_PREFIX}-tmpfs" "$1"
+  LAB_MOUNTS+=("$1")
+}
+
+# lab_memcg NAME LIMIT: a memory cgroup nested in this script's own, limited to LIMIT bytes;
+# prints its directory (removed by lab_down once its processes are gone). cgroup v1 (the
+# memory hierarchy) or v2 (memory.max, when the parent delegates the memory controller).
+# Fails when neither is usable.
+lab_memcg() {
+  local rel dir
+  if [ -d /sys/fs/cgroup/memory ] && rel=$(awk -F: '$2 == "memory" { print $3 }' /proc/self/cgroup) &&
+    [ -n "$rel" ]; then
+    dir="/sys/fs/cgroup/memory${rel%/}/${LAB_PREFIX}-$1"
+    mkdir "$dir" || return 1
+    LAB_CGROUPS+=("$dir")
+    echo "$2" >"$dir/memory.limit_in_bytes" || return 1
+  elif rel=$(awk -F: '$1 == "0" { print $3 }' /proc/self/cgroup) &&
+    grep -qw memory "/sys/fs/cgroup${rel%/}/cgroup.subtree_control" 2>/dev/null; then
+    dir="/sys/fs/cgroup${rel%/}/${LAB_PREFIX}-$1"
+    mkdir "$dir" || return 1
+    LAB_CGROUPS+=("$dir")
+    echo "$2" >"$dir/memory.max" || return 1
+  else
+    return 1
+  fi
+  echo "$dir"
 }
 
 lab_exec() {

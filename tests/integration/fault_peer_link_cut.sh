@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# Fault matrix: the peer link cut one way, then both ways (split brain), then healed, with
+# calls up through the VIP. The switches drop the nodes' IPv4 packets to each other on both
+# heartbeat paths (ARP still passes, as through a firewall that blocks the peer link).
+#  1. active -> standby cut: the standby hears nothing and may claim, but the active answers
+#     its probe and wins the conflict: member 1 stays the only owner and never leaves active.
+#  2. both ways: nothing more moves; both report the peer as not alive.
+#  3. healed: both hear each other, the channel is up, replication in sync.
+#  4. split brain from a healthy pair (both ways at once): one owner, member 1 again; healed.
+#  5. standby -> active cut: nobody moves; the active reports the peer as not alive.
+# Every call placed before the faults ends with BYE/200.
+source "$RMHA_SOURCE/tests/integration/lib/check.sh"
+source "$RMHA_SOURCE/tests/integration/scenarios/zero_loss.sh"
+source "$RMHA_SOURCE/tests/integration/lib/faults.sh"
+
+CALLS=10
+
+# healed_and_synced: both nodes hear each other over an open channel, the standby holds every
+# call and member 1 is the only owner.
+healed_and_synced() {
+  fl_only_owner 1 && [ "$(fl_field 1 .peer.alive)/$(fl_field 2 .peer.alive)" = true/true ] &&
+    [ "$(fl_field 1 .peer.channel)/$(fl_field 2 .peer.channel)" = up/up ] &&
+    [ "$(zl_repl 1 .state)" = in-sync ] && [ "$(zl_sessions 2)" -eq "$CALLS" ]
+}
+
+# member1_never_moved: the healthy active made no state change since the pair formed.
+member1_never_moved() {
+  [ "$(fl_changes 1)" -eq "$changes1" ] ||
+    fail "member 1 (healthy, active) changed state: $(fl_reasons 1 | tail -n 3)"
+}
+
+zl_pair_up
+wait_until 10000 roles_are active standby || fail "no active/standby pair"
+zl_media_servers
+# Held long enough to span every phase; each phase waits on conditions, so a slow run ends
+# some calls mid-fault, which must not lose them either.
+zl_calls "$CALLS" 50 15000
+wait_until 5000 '[ "$(zl_sessions 2)" -eq $CALLS ] && [ "$(zl_repl 1 .state)" = in-sync ]' ||
+  fail "the standby holds $(zl_sessions 2) of $CALLS calls"
+changes1=$(fl_changes 1)
+claims2=$(fl_claims 2)
+
+# 1. One way: the active's packets to the standby are lost.
+fl_cut 1 2
+wait_until 5000 '[ "$(fl_field 2 .peer.alive)" = false ]' || fail "member 2 still hears member 1"
+wait_until 5000 fl_only_owner 1 || fail "one-way cut: owners '$(fl_owners)', roles $(pair_role 1)/$(pair_role 2)"
+[ "$(fl_field 1 .peer.alive)/$(fl_field 1 .peer.role)" = true/standby ] ||
+  fail "member 1 should still hear a standby member 2: $(fl_field 1 .peer)"
+[ "$(fl_claims 2)" -le $((claims2 + 1)) ] || fail "member 2 claimed again and again: $(fl_reasons 2 | tail -n 6)"
+member1_never_moved
+ok "one-way cut: member 1 the only owner; member 2 reports the peer lost, member 1 hears it"
+
+# 2. Both ways: a partition.
+fl_cut 2 1
+wait_until 5000 '[ "$(fl_field 1 .peer.alive)" = false ]' || fail "member 1 still hears member 2"
+fl_only_owner 1 || fail "partition: owners '$(fl_owners)', roles $(pair_role 1)/$(pair_role 2)"
+member1_never_moved
+ok "cut both ways: nothing moved; both report the peer as not alive"
+
+# 3. Healed.
+fl_heal
+wait_until 10000 healed_and_synced ||
+  fail "after the heal: owners '$(fl_owners)', channel $(fl_field 1 .peer.channel)/$(fl_field 2 .peer.channel), replication $(zl_repl 1 .state), standby holds $(zl_sessions 2)"
+member1_never_moved
+ok "healed: both hear each other, channel up, replication in sync"
+
+# 4. Split brain from a healthy pair: both directions at once.
+claims2=$(fl_claims 2)
+fl_cut 1 2
+fl_cut 2 1
+wait_until 5000 '[ "$(fl_field 1 .peer.alive)/$(fl_field 2 .peer.alive)" = false/false ]' ||
+  fail "split brain: peer alive $(fl_field 1 .peer.alive)/$(fl_field 2 .peer.alive)"
+wait_until 5000 fl_only_owner 1 || fail "split brain: owners '$(fl_owners)', roles $(pair_role 1)/$(pair_role 2)"
+[ "$(fl_claims 2)" -le $((claims2 + 1)) ] || fail "member 2 claimed again and again: $(fl_reasons 2 | tail -n 6)"
+member1_never_moved
+ok "split brain: member 1 the only owner; both report the peer as not alive"
+fl_heal
+wait_until 10000 healed_and_synced || fail "after the split brain healed: owners '$(fl_owners)', replication $(zl_repl 1 .state)"
+member1_never_moved
+ok "split brain healed: one active, one owner, replication in sync"
+
+# 5. One way the other way: the standby's packets to the active are lost.
+changes2=$(fl_changes 2)
+fl_cut 2 1
+wait_until 5000 '[ "$(fl_field 1 .peer.alive)" = false ]' || fail "member 1 still hears member 2"
+fl_only_owner 1 || fail "standby-to-active cut: owners '$(fl_owners)', roles $(pair_role 1)/$(pair_role 2)"
+[ "$(fl_field 2 .peer.alive)/$(fl_field 2 .peer.role)" = true/active ] ||
+  fail "member 2 should still hear an active member 1: $(fl_field 2 .peer)"
+[ "$(fl_changes 2)" -eq "$changes2" ] || fail "member 2 changed state: $(fl_reasons 2 | tail -n 3)"
+fl_heal
+wait_until 10000 healed_and_synced || fail "after the last heal: owners '$(fl_owners)', replication $(zl_repl 1 .state)"
+member1_never_moved
+ok "standby-to-active cut: nobody moved; healed"
+
+fl_calls_ok "$CALLS"
