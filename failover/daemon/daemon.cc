@@ -267,6 +267,13 @@ struct Daemon::Impl {
     stop();
   }
 
+  void joinSipThread() {
+    if (sipThread.joinable()) {
+      sipIo.stop();
+      sipThread.join();
+    }
+  }
+
   void stop() {
     if (stopping) {
       return;
@@ -458,6 +465,12 @@ int Daemon::run(int readyFd) {
   d.build();
   raiseHaThread(d.config.cluster);
   if (!d.start()) {
+    // The resource manager's thread may be running already: a std::thread destroyed while
+    // joinable ends the process with std::terminate (a core dump instead of exit 1).
+    if (d.sip) {
+      d.sip->stop();
+    }
+    d.joinSipThread();
     return 1;
   }
   if (readyFd >= 0) {
@@ -466,10 +479,7 @@ int Daemon::run(int readyFd) {
     ::close(readyFd);
   }
   d.io.run();
-  if (d.sipThread.joinable()) {
-    d.sipIo.stop();
-    d.sipThread.join();
-  }
+  d.joinSipThread();
   RMHA_LOG(Info, "core", "rmhad stopped");
   return 0;
 }

@@ -3,6 +3,11 @@
 # scenarios/zero_loss.sh: who holds the VIP, what each node's status says, and the faults the
 # lab injects. Every wait is bounded; nothing sleeps to wait for something.
 
+# A dead interval that a loaded 2-core CI machine does not trip by itself: at the default
+# (25 ms) stalls of the whole VM alone cause false failovers there, which is not what these
+# tests inject. Each fault here is about what the nodes do, not how fast.
+PAIR_DEAD_MS=${PAIR_DEAD_MS:-200}
+
 # fl_vip_on MEMBER: nodeN holds the VIP on eth0.
 fl_vip_on() { lab_exec "node$1" ip -4 -o addr show dev eth0 | grep -q " $PAIR_VIP/"; }
 
