@@ -101,7 +101,7 @@ lab_tmpfs() {
 }
 
 # lab_memcg NAME LIMIT: a memory cgroup nested in this script's own, limited to LIMIT bytes;
-# prints its directory (removed by lab_down once its processes are gone). cgroup v1 (the
+# sets LAB_LAST_CGROUP to its directory (removed by lab_down once its processes are gone). cgroup v1 (the
 # memory hierarchy) or v2 (memory.max, when the parent delegates the memory controller).
 # Fails when neither is usable.
 lab_memcg() {
@@ -121,7 +121,7 @@ lab_memcg() {
   else
     return 1
   fi
-  echo "$dir"
+  LAB_LAST_CGROUP=$dir
 }
 
 lab_exec() {
