@@ -19,6 +19,13 @@ zl_media_servers
 wait_until 5000 '[ "$(zl_repl 1 .state)" = in-sync ]' || fail "replication never in sync"
 changes1=$(fl_changes 1)
 changes2=$(fl_changes 2)
+# The promise rests on locked memory. Sanitizer builds do not lock it (configuration.md,
+# lock-memory): their HA thread stalls in reclaim, takeovers are then false and calls set up
+# meanwhile may be lost. Skipped there (exit 77: ctest's SKIP_RETURN_CODE).
+if [ "$(awk '$1 == "VmLck:" { print $2 }' "/proc/$PAIR_PID1/status")" -eq 0 ]; then
+  echo "skip $TEST_NAME: rmhad runs with unlocked memory (a sanitizer build, or no CAP_IPC_LOCK)"
+  exit 77
+fi
 
 lab_memcg active $((256 << 20)) || fail "no memory cgroup can be made here (cgroup v1 memory or v2 memory.max)"
 cg=$LAB_LAST_CGROUP
@@ -46,10 +53,10 @@ ok "10 s at the cgroup's limit: ${hits} allocations refused, ${kills:-0} stress 
 kill -0 "$PAIR_PID1" 2>/dev/null && [ "$(fl_field 1 .pid)" = "$PAIR_PID1" ] ||
   fail "member 1's rmhad did not survive the pressure"
 fl_only_owner 1 || fail "after the pressure: owners '$(fl_owners)', roles $(pair_role 1)/$(pair_role 2)"
-[ "$(fl_changes 1)/$(fl_changes 2)" = "$changes1/$changes2" ] ||
-  fail "a node changed state: member 1: $(fl_reasons 1 | tail -n 2); member 2: $(fl_reasons 2 | tail -n 2)"
 [ "$(fl_field 1 .peer.alive)/$(fl_field 2 .peer.alive)" = true/true ] ||
   fail "peer alive $(fl_field 1 .peer.alive)/$(fl_field 2 .peer.alive)"
+[ "$(fl_changes 1)/$(fl_changes 2)" = "$changes1/$changes2" ] ||
+  fail "a node changed state: member 1: $(fl_reasons 1 | tail -n 2); member 2: $(fl_reasons 2 | tail -n 2)"
 ok "no state change on either node; member 1 the only owner; both hear each other"
 
 fl_calls_ok "$CALLS"
