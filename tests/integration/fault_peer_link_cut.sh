@@ -8,6 +8,8 @@
 #  3. healed: both hear each other, the channel is up, replication in sync.
 #  4. split brain from a healthy pair (both ways at once): one owner, member 1 again; healed.
 #  5. standby -> active cut: nobody moves; the active reports the peer as not alive.
+#  6. after a handover, the lower-ranked active (member 2) cut off one way: member 1 claims,
+#     member 2 gives way; healed.
 # Every call placed before the faults ends with BYE/200.
 source "$RMHA_SOURCE/tests/integration/lib/check.sh"
 source "$RMHA_SOURCE/tests/integration/scenarios/zero_loss.sh"
@@ -97,9 +99,25 @@ wait_until 10000 healed_and_synced || not_healed "after the last heal"
 member1_never_moved
 ok "standby-to-active cut: nobody moved; healed"
 
+# 6. The active ranks lower: after a handover member 2 is active, and its packets to member 1
+# are lost. Member 1 claims; member 2 still hears it and gives way: member 1 the only owner,
+# with the calls (the rule is the rank, priority then member number, on both sides).
+pair_ctl 1 -t 10000 failover >"$LAB_DIR/failover.out" 2>&1 || fail "rmhactl failover: $(cat "$LAB_DIR/failover.out")"
+wait_until 5000 fl_only_owner 2 || fail "after the handover: owners '$(fl_owners)', roles $(pair_role 1)/$(pair_role 2)"
+claims2=$(fl_claims 2)
+fl_cut 2 1
+wait_until 5000 '[ "$(fl_field 1 .peer.alive)" = false ]' || fail "member 1 still hears member 2"
+wait_until 5000 fl_only_owner 1 || fail "lower-ranked active cut: owners '$(fl_owners)', roles $(pair_role 1)/$(pair_role 2)"
+[ "$(fl_claims 2)" -eq "$claims2" ] || fail "member 2 claimed again: $(fl_reasons 2 | tail -n 3)"
+fl_reasons 2 | tail -n 1 | grep -q "active -> standby: .*the peer wins" ||
+  fail "member 2 did not give way to the higher rank: $(fl_reasons 2 | tail -n 2)"
+fl_heal
+wait_until 10000 healed_and_synced || not_healed "after the lower-ranked active's cut healed"
+ok "lower-ranked active cut off: member 1 took over, member 2 gave way; healed"
+
 fl_calls_ok "$CALLS"
 
-# 6. Disabled (known defect, RMHA_KNOWN_DEFECTS=1 runs it): the one-way cut again, then the
+# 7. Disabled (known defect, RMHA_KNOWN_DEFECTS=1 runs it): the one-way cut again, then the
 # active really dies. Wanted: member 2 owns the VIP once member 1's has expired
 # (vip-lifetime). Today member 2, having lost the conflict to a peer it cannot hear, never
 # re-evaluates (nothing wakes its state machine: no heartbeat, no deadline) and stays standby
