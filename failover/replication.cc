@@ -131,7 +131,35 @@ void Replicator::sendAck() {
 
 // --- sink -----------------------------------------------------------------------------------
 
+bool Replicator::ignoreAsSource(const Record& r) {
+  if (!source_) {
+    return false;
+  }
+  // The peer was active too (a split brain) and sent its copy or stream before it gave way,
+  // or the channel delivered it late. This node's table is the truth: applying the copy would
+  // bring back calls that ended here and drop the calls made here since.
+  ++counters_.ignoredAsSource;
+  if (!ignoredLogged_) {
+    ignoredLogged_ = true;
+    RMHA_LOG(Warn, "replication", "ignoring the peer's session records (stream {}): this node "
+             "is the source; the peer was active too", hex(r.stream));
+  }
+  return true;
+}
+
 void Replicator::applyRecord(const Record& r, bool& ack) {
+  switch (r.type) {
+  case RecordType::Upsert:
+  case RecordType::Remove:
+  case RecordType::BulkBegin:
+  case RecordType::BulkItem:
+  case RecordType::BulkEnd:
+    if (ignoreAsSource(r)) {
+      return;
+    }
+    break;
+  default: break;
+  }
   switch (r.type) {
   case RecordType::Upsert:
   case RecordType::Remove:

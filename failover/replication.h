@@ -77,6 +77,7 @@ struct ReplicationCounters {
   std::uint64_t resyncsAnswered = 0;
   std::uint64_t resumes = 0;
   std::uint64_t changesCoalesced = 0;
+  std::uint64_t ignoredAsSource = 0; ///< the peer's records that came while this node streamed
 };
 
 class Replicator final : public ChannelSink {
@@ -175,6 +176,7 @@ private:
   void failWaiter(const std::string& why);
   // Sink side.
   void applyRecord(const Record& r, bool& ack);
+  bool ignoreAsSource(const Record& r);
   void applyStreamRecord(const Record& r, bool& ack);
   void applyBulkEnd(const Record& r, bool& ack);
   void applyUpsert(const core::sip::Session& s);
@@ -225,6 +227,7 @@ private:
   bool ackNow_ = false;
   std::optional<Incoming> incoming_;
   bool resyncRequested_ = false;
+  bool ignoredLogged_ = false; // "ignoring the peer's records" once per term as the source
   std::string lastRefusal_;
   core::MonotonicTime lastRefusalLogged_{};
 };

@@ -21,7 +21,10 @@ void Replicator::setSource(bool source) {
     return;
   }
   commit(); // what was decided as the source still goes out
+  const bool ignoredPeer = ignoredLogged_;
   source_ = source;
+  ignoredLogged_ = false;
+  incoming_.reset(); // a copy being received is not for a source
   backlog_.clear();
   bulk_.reset();
   bulkTimer_->disable();
@@ -33,6 +36,12 @@ void Replicator::setSource(bool source) {
   if (!source) {
     failWaiter("this node is no longer active");
     RMHA_LOG(Info, "replication", "this node follows the peer's session stream");
+    if (ignoredPeer && open_) {
+      // The peer's copy came while this node was still the source and was ignored: say where
+      // this node is, so the peer (the source now) sends its copy again.
+      sendNow(control(RecordType::Resume, followStream_, applied_, kReplicationVersion));
+      flush();
+    }
     return;
   }
   // A new stream per term as the source: the peer's position in an older one means nothing.

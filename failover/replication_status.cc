@@ -58,7 +58,8 @@ nlohmann::json Replicator::status() const {
                     {"bulk_syncs_received", c.bulkSyncsReceived},
                     {"resyncs_requested", c.resyncsRequested},
                     {"resyncs_answered", c.resyncsAnswered}, {"resumes", c.resumes},
-                    {"changes_coalesced", c.changesCoalesced}}}};
+                    {"changes_coalesced", c.changesCoalesced},
+                    {"ignored_as_source", c.ignoredAsSource}}}};
   if (!lastRefusal_.empty()) {
     j["last_refusal"] = lastRefusal_;
   }

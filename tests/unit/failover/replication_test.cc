@@ -37,9 +37,16 @@ public:
 
 class FakeStore final : public ReplicaStore {
 public:
-  void insertReplica(Session s) override { sessions[s.callId] = std::move(s); }
-  void removeReplica(std::string callId) override { sessions.erase(callId); }
+  void insertReplica(Session s) override {
+    ++changes;
+    sessions[s.callId] = std::move(s);
+  }
+  void removeReplica(std::string callId) override {
+    ++changes;
+    sessions.erase(callId);
+  }
   std::map<std::string, Session> sessions;
+  int changes = 0;
 };
 
 struct Node {
@@ -404,6 +411,52 @@ TEST_F(Replication, RoleSwapStreamsTheOtherWay) {
   b->repl.setSource(true);
   settle();
   // b now owns the calls and streams them; a follows.
+  b->repl.onLocalRemove("c1", clock.monotonicTime());
+  settle();
+  EXPECT_TRUE(b->repl.synced());
+  ASSERT_EQ(a->store.sessions.size(), 1u);
+  EXPECT_TRUE(a->store.sessions.contains("c2"));
+}
+
+TEST_F(Replication, ASourceIgnoresTheCopyOfAPeerThatWasActiveToo) {
+  a->repl.setSource(true);
+  open();
+  upsert(session("c1"));
+  upsert(session("c2"));
+  settle();
+  // A split brain: b stops hearing a, becomes active and sends its copy (c1, c2), which a
+  // receives only after it ended c1 and set up c3, and after b gave way.
+  b->repl.setSource(true);
+  remove("c1");
+  upsert(session("c3"));
+  b->repl.setSource(false);
+  const int before = a->store.changes;
+  settle();
+  // a's table was not touched: no c1 brought back, no c3 dropped.
+  EXPECT_EQ(a->store.changes, before);
+  EXPECT_GE(a->repl.counters().ignoredAsSource, 3u); // BulkBegin, 2 items, BulkEnd
+  EXPECT_EQ(a->repl.status()["counters"]["ignored_as_source"], a->repl.counters().ignoredAsSource);
+  // b follows a again and ends with a's truth.
+  upsert(session("c4"));
+  settle();
+  expectStandbyHasTruth();
+  EXPECT_TRUE(a->repl.synced());
+}
+
+TEST_F(Replication, ASourceThatGivesWayAsksAgainForTheCopyItIgnored) {
+  a->repl.setSource(true);
+  open();
+  upsert(session("c1"));
+  upsert(session("c2"));
+  settle();
+  // b takes over while a still streams: a ignores b's copy, then gives way and follows b.
+  b->repl.setSource(true);
+  settle();
+  EXPECT_GT(a->repl.counters().ignoredAsSource, 0u);
+  a->repl.setSource(false);
+  settle();
+  EXPECT_TRUE(b->repl.synced());
+  EXPECT_EQ(a->store.sessions.size(), 2u);
   b->repl.onLocalRemove("c1", clock.monotonicTime());
   settle();
   EXPECT_TRUE(b->repl.synced());
