@@ -24,7 +24,8 @@ claims1=$(fl_claims 1)
 # The injection is timed by design: half-periods of 50 ms on an absolute schedule (an `ip`
 # command takes a few ms), for 10 s.
 # On a loaded machine a command may come late: an "up" that lasted 500 ms or more (the up
-# hold-down) lets member 1 count as fit again for a while, which is right; such gaps are
+# hold-down) lets member 1 count as fit again for a while, which is right; such ups (at most
+# 450 ms or more, measured from the up command's start to the next down command's end) are
 # counted and allowed for below.
 port=$(lab_port node1 eth0)
 start=$(lab_now_us)
@@ -32,12 +33,14 @@ flips=0
 long_ups=0
 up_at=0
 while [ $((flips * 50000)) -lt 10000000 ]; do
+  # An up lasts at most from the start of its command to the end of the next down's: a
+  # command itself may take long on a busy machine.
   if [ $((flips % 2)) -eq 0 ]; then
-    [ "$up_at" -gt 0 ] && [ $(($(lab_now_us) - up_at)) -ge 450000 ] && long_ups=$((long_ups + 1))
     ip -n "$LAB_PREFIX-svc" link set "$port" down
+    [ "$up_at" -gt 0 ] && [ $(($(lab_now_us) - up_at)) -ge 450000 ] && long_ups=$((long_ups + 1))
   else
-    ip -n "$LAB_PREFIX-svc" link set "$port" up
     up_at=$(lab_now_us)
+    ip -n "$LAB_PREFIX-svc" link set "$port" up
   fi
   flips=$((flips + 1))
   wait_us=$((start + flips * 50000 - $(lab_now_us)))
