@@ -69,3 +69,22 @@ unfit_assert() {
   [ "$(vip_owners)" = 1 ] || fail "$(vip_owners) VIP owners at the end"
   ok "exactly one VIP owner (member 2)"
 }
+
+# unfit_claim_setup: a healthy pair with member 2 active, member 1 a fit standby.
+unfit_claim_setup() {
+  pair_up
+  wait_until 10000 roles_are active standby || fail "no active/standby pair"
+  wait_until 5000 '[ "$(status_field 1 .peer.role)" = standby ]' || fail "member 1 does not see a standby"
+  pair_ctl 1 failover >/dev/null || fail "the first failover failed"
+  wait_until 5000 roles_are standby active || fail "after failover: $(pair_role 1)/$(pair_role 2)"
+  wait_until 5000 '[ "$(status_field 2 .peer.role)" = standby ] && [ "$(status_field 2 .peer.fit)" = true ]' ||
+    fail "member 2 does not see a fit standby"
+}
+
+# unfit_claim_inject: member 1's VIP interface disappears under its name (renamed; its
+# addresses and the heartbeat path on eth1 stay). Its self-test ran at start: it still says fit.
+unfit_claim_inject() {
+  lab_exec node1 ip link set eth0 down
+  lab_exec node1 ip link set eth0 name eth0x
+  lab_exec node1 ip link set eth0x up
+}
