@@ -236,30 +236,8 @@ void HaStateMachine::evaluate(Ctx& c, const std::string& why) {
       }
       return;
     }
-    bool mine = false;
     std::string rule;
-    if (!peer_.fit || peer_.state == HaState::Maintenance || peer_.state == HaState::Fault ||
-        peer_.state == HaState::Terminated) {
-      mine = true;
-      rule = fmt::format("the peer cannot serve (it is {})", peer_.state);
-    } else if (yielding_) {
-      rule = "we just handed over";
-    } else if (peer_.yielding) {
-      mine = true;
-      rule = "the peer handed over";
-    } else if (claimFailures_ > 0 && !peer_.claimFailed) {
-      // Never two failed claims in a row while a fit peer is there: it goes first.
-      rule = "our last claim failed: the fit peer goes first";
-    } else if (peer_.claimFailed && claimFailures_ == 0) {
-      mine = true;
-      rule = "the peer's last claim failed";
-    } else {
-      mine = outranksPeer();
-      rule = fmt::format("election: priority {} vs {}, member {} vs {}: {}", settings_.priority,
-                         peer_.priority, settings_.localMember, peer_.member,
-                         mine ? "we win" : "the peer wins");
-    }
-    if (mine) {
+    if (winsAgainstIdlePeer(rule)) {
       beginTakeover(c, rule);
     } else if (cur == HaState::Waiting) {
       c.go(HaState::Standby, rule);
@@ -278,6 +256,38 @@ void HaStateMachine::evaluate(Ctx& c, const std::string& why) {
                                  core::toMillis(c.now - peerLastHeard_), peer_.state));
   }
   (void)why;
+}
+
+// The peer is alive and claims nothing: whether this node takes the role, and why (the same
+// numbers and flags on both sides, so both reach the same answer).
+bool HaStateMachine::winsAgainstIdlePeer(std::string& rule) const {
+  if (!peer_.fit || peer_.state == HaState::Maintenance || peer_.state == HaState::Fault ||
+      peer_.state == HaState::Terminated) {
+    rule = fmt::format("the peer cannot serve (it is {})", peer_.state);
+    return true;
+  }
+  if (yielding_) {
+    rule = "we just handed over";
+    return false;
+  }
+  if (peer_.yielding) {
+    rule = "the peer handed over";
+    return true;
+  }
+  // Never two failed claims in a row while a fit peer is there: it goes first.
+  if (claimFailures_ > 0 && !peer_.claimFailed) {
+    rule = "our last claim failed: the fit peer goes first";
+    return false;
+  }
+  if (peer_.claimFailed && claimFailures_ == 0) {
+    rule = "the peer's last claim failed";
+    return true;
+  }
+  const bool mine = outranksPeer();
+  rule = fmt::format("election: priority {} vs {}, member {} vs {}: {}", settings_.priority,
+                     peer_.priority, settings_.localMember, peer_.member,
+                     mine ? "we win" : "the peer wins");
+  return mine;
 }
 
 void HaStateMachine::beginTakeover(Ctx& c, const std::string& why) {

@@ -139,6 +139,7 @@ private:
   void requestTakeover(Ctx& c);
   void refuseCommand(Ctx& c, std::string message);
   bool outranksPeer() const;
+  bool winsAgainstIdlePeer(std::string& rule) const;
   bool peerClaimsTraffic(core::MonotonicTime now) const;
   bool activeActive() const { return settings_.mode == EngineSettings::Mode::ActiveActive; }
   void claimFailed(Ctx& c);
