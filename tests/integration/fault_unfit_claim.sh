@@ -15,15 +15,14 @@ out=$(pair_ctl 2 failover 2>&1) || rc=$?
 ok "failover to member 1 (exit $rc): $out"
 wait_until 5000 '[ "$(pair_role 1)" = fault ]' || fail "member 1 is $(pair_role 1), not fault"
 wait_until 5000 '[ "$(pair_role 2)" = active ] && vip_on 2' || fail "member 2 did not take the VIP back"
-status_field 1 .fit_reason | grep -q "No such device" ||
-  fail "member 1's fit_reason does not say why: $(status_field 1 .fit_reason)"
-ok "member 1 fault ($(status_field 1 .fit_reason)); member 2 took the VIP back"
-back_ms=$(( ($(last_us 2 active) - $(last_us 1 fault)) / 1000 ))
-ok "member 2 active again $back_ms ms after member 1's fault (wall clock of both logs)"
+# The transition says why (fit_reason may already show the retest's finding on a slow run).
+fault_reason=$(status_field 1 '[.transitions[] | select(.to == "fault")] | last | .reason')
+[[ "$fault_reason" == *"No such device"* ]] || fail "member 1's fault does not say why: $fault_reason"
+ok "member 1 fault ($fault_reason); member 2 took the VIP back"
 claims=$(taking_overs 1)
 
 # The back-off ends (1 s): a self-test, which fails while the interface is missing.
-wait_until 5000 'status_field 1 .fit_reason | grep -q "does not exist"' ||
+wait_until 5000 '[[ "$(status_field 1 .fit_reason)" == *"does not exist"* ]]' ||
   fail "member 1 did not retest: $(status_field 1 .fit_reason)"
 lab_exec node1 ip link set eth0x name eth0
 # The next retest (2 s later) passes: a standby, not a claim, while member 2 serves.

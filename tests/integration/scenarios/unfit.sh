@@ -51,14 +51,14 @@ unfit_assert() {
   wait_until 5000 vip_on 2 || fail "member 2 is active but does not hold the VIP"
   [ "$(pair_role 1)" = fault ] || fail "member 1 is $(pair_role 1), not fault"
   [ "$(status_field 1 .fit)" = false ] || fail "member 1 says it is fit"
-  status_field 1 .fit_reason | grep -q -- "$want" ||
+  [[ "$(status_field 1 .fit_reason)" == *"$want"* ]] ||
     fail "member 1's fit_reason does not say '$want': $(status_field 1 .fit_reason)"
   wait_until 5000 '[ "$(status_field 2 .peer.fit)" = false ]' || fail "member 2 sees member 1 fit"
   ok "member 2 owns the VIP; member 1 is fault: $(status_field 1 .fit_reason)"
   rc=0
   out=$(pair_ctl 2 failover 2>&1) || rc=$?
   [ "$rc" -ne 0 ] || fail "rmhactl failover towards the unfit member 1 succeeded: $out"
-  echo "$out" | grep -q "peer unfit" || fail "the refusal does not name the peer's state: $out"
+  [[ "$out" == *"peer unfit"* ]] || fail "the refusal does not name the peer's state: $out"
   [ "$(pair_role 2)" = active ] && vip_on 2 || fail "member 2 let go after the refused failover"
   ok "failover towards member 1 refused (exit $rc): $out"
   rc=0
