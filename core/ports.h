@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <system_error>
 #include <vector>
 
@@ -51,6 +52,43 @@ public:
 
 using SteeringDone = std::function<void(std::error_code)>;
 
+/// Why a node cannot be trusted with the role. The value travels in the peer heartbeat
+/// (byte 10), so the peer's status can say why: never renumber, only add.
+enum class UnfitCode : std::uint8_t {
+  None = 0,          ///< fit
+  NicDown = 1,       ///< a monitored NIC is down (or the gateway is unreachable)
+  NoInterface = 2,   ///< the VIP interface does not exist (or is not an Ethernet interface)
+  NoCapNetAdmin = 3, ///< the process lacks CAP_NET_ADMIN: it cannot add the VIP
+  NoCapNetRaw = 4,   ///< the process lacks CAP_NET_RAW: it cannot send ARP
+  PacketSocket = 5,  ///< the packet socket does not open on the VIP interface
+  AddressDenied = 6, ///< the kernel refuses address changes on the VIP interface
+  ClaimFailed = 7,   ///< its last claim failed at run time (back-off running)
+  SelfTestFailed = 8, ///< another self-test problem (bad steering options, ...)
+};
+
+/// A few words for an UnfitCode, as the peer's status shows it: "cannot claim (no CAP_NET_ADMIN)".
+constexpr std::string_view describe(UnfitCode c) {
+  switch (c) {
+  case UnfitCode::None: return "fit";
+  case UnfitCode::NicDown: return "a monitored NIC is down";
+  case UnfitCode::NoInterface: return "cannot claim (no such VIP interface)";
+  case UnfitCode::NoCapNetAdmin: return "cannot claim (no CAP_NET_ADMIN)";
+  case UnfitCode::NoCapNetRaw: return "cannot claim (no CAP_NET_RAW)";
+  case UnfitCode::PacketSocket: return "cannot claim (the packet socket does not open)";
+  case UnfitCode::AddressDenied: return "cannot claim (address changes refused)";
+  case UnfitCode::ClaimFailed: return "its last claim failed (back-off)";
+  case UnfitCode::SelfTestFailed: return "cannot claim (self-test failed)";
+  }
+  return "unfit (unknown reason)";
+}
+
+/// The answer of TrafficSteering::selfTest(): nothing wrong, or what and why.
+struct SelfTestResult {
+  UnfitCode code = UnfitCode::None;
+  std::string problem;  ///< one sentence for status and the log ("" when fine)
+  bool ok() const { return code == UnfitCode::None; }
+};
+
 class SteeringEvents {
 public:
   virtual ~SteeringEvents() = default;
@@ -86,6 +124,11 @@ public:
   virtual void clearStale() = 0;
   /// A one-line description for status output ("vip 192.0.2.10/24 on eth0").
   virtual std::string describe() const = 0;
+  /// Checks, without claiming anything and without any effect another host could see,
+  /// that a claim could succeed now (the interface, the privileges, the sockets a claim
+  /// uses). Synchronous and quick (a few system calls, no waiting on the network); run at
+  /// start and before a node that failed is trusted again. Default: nothing to check.
+  virtual SelfTestResult selfTest() { return {}; }
 };
 
 // ---------------------------------------------------------------------------------------------

@@ -50,10 +50,24 @@ void HaService::start() {
   in.fit = links_.healthy();
   in.detail = in.fit ? "monitored NICs up" : "a monitored NIC is down";
   linkReason_ = in.detail;
+  if (options_.engine.mode != EngineSettings::Mode::Standalone) {
+    in.selfTest = selfTest();
+  }
   feed(HaEvent::Start, in);
   if (peer_) {
     onHeartbeatTimer();
   }
+}
+
+core::SelfTestResult HaService::selfTest() {
+  auto r = steering_.selfTest();
+  if (r.ok()) {
+    RMHA_LOG(Info, "failover", "SELF_TEST_PASSED {}: this node can claim", steering_.describe());
+  } else {
+    RMHA_LOG(Error, "failover", "SELF_TEST_FAILED {}: {}; this node is unfit and is never "
+             "elected until a self-test passes", steering_.describe(), r.problem);
+  }
+  return r;
 }
 
 void HaService::shutdown() {
@@ -219,6 +233,10 @@ void HaService::applyAction(const Action& a) {
           sendToPeer(act.kind, act.handoverId);
         } else if constexpr (std::is_same_v<T, action::CompleteCommand>) {
           completeCommand(act.ok, act.message);
+        } else if constexpr (std::is_same_v<T, action::RunSelfTest>) {
+          EventInput in;
+          in.selfTest = selfTest();
+          feed(HaEvent::SelfTest, in);  // queued: fed after this transition's actions
         }
       },
       a);
@@ -285,7 +303,9 @@ void HaService::sendToPeer(PeerMsgKind kind, std::uint32_t handoverId) {
   m.priority = static_cast<std::uint8_t>(options_.engine.priority);
   m.flags = static_cast<std::uint8_t>((machine_.fit() ? kFlagFit : 0) |
                                       (machine_.yielding() ? kFlagYielding : 0) |
-                                      (m.state == HaState::Maintenance ? kFlagMaintenance : 0));
+                                      (m.state == HaState::Maintenance ? kFlagMaintenance : 0) |
+                                      (machine_.claimFailures() > 0 ? kFlagClaimFailed : 0));
+  m.unfitCode = static_cast<std::uint8_t>(machine_.unfitCode());
   m.handoverId = handoverId;
   m.sessions = sessions_.sessionCount();
   peer_->send(m);
@@ -342,6 +362,8 @@ void HaService::onPeerMessage(const PeerMessage& m, int path) {
   in.peer.fit = (m.flags & kFlagFit) != 0;
   in.peer.yielding = (m.flags & kFlagYielding) != 0;
   in.peer.handoverId = m.handoverId;
+  in.peer.unfitCode = in.peer.fit ? core::UnfitCode::None : static_cast<core::UnfitCode>(m.unfitCode);
+  in.peer.claimFailed = (m.flags & kFlagClaimFailed) != 0;
   if (m.kind == PeerMsgKind::HandoverRefused) {
     in.detail = fmt::format("the peer is {}{}", m.state, in.peer.fit ? "" : " and unfit");
   }
@@ -386,7 +408,9 @@ nlohmann::json HaService::status() const {
                {"preempt", s.preempt}};
   j["role"] = std::string(toString(machine_.state()));
   j["fit"] = machine_.fit();
-  j["fit_reason"] = linkReason_;
+  // Fit: why it is (the NICs' state); unfit: the sentence that says what to fix.
+  j["fit_reason"] = machine_.fit() ? linkReason_ : machine_.unfitReason();
+  j["claim_failures"] = machine_.claimFailures();
   j["serving"] = serving_;
   j["sessions"] = sessions_.sessionCount();
   j["steering"] = steering_.describe();
@@ -405,12 +429,16 @@ nlohmann::json HaService::status() const {
     peer["role"] = std::string(toString(p.state));
     peer["priority"] = p.priority;
     peer["fit"] = p.fit;
+    peer["fit_reason"] = p.fit ? std::string() : "peer unfit: " + std::string(core::describe(p.unfitCode));
     peer["alive"] = machine_.peerAlive(now);
     peer["last_heard_ms"] = core::toMillis(now - machine_.peerLastHeard());
     peer["last_path"] = lastPath_;
     peer["sessions"] = lastPeerSessions_;
   }
   j["peer"] = peer;
+  if (!machine_.fit() && machine_.peerAlive(now) && !p.fit) {
+    j["pair_warning"] = "neither node is fit: nobody holds the traffic";
+  }
   json nics = json::array();
   for (const auto& n : links_.nics()) {
     nics.push_back({{"selector", n.selector}, {"name", n.name}, {"mac", n.mac},

@@ -91,6 +91,7 @@ private:
   bool gateApplies(HaEvent event) const;
   void commandThroughGate(HaEvent event);
   void completeCommand(bool ok, const std::string& message);
+  core::SelfTestResult selfTest();  ///< the steering's self-test, logged
 
   HaServiceOptions options_;
   const core::TimeSource& time_;

@@ -16,7 +16,7 @@ enum class HaState : std::uint8_t {
   Active,       ///< owns the traffic and serves
   HandingOver,  ///< active, handing the role to the peer (make-before-break)
   Maintenance,  ///< operator: never becomes active
-  Fault,        ///< unfit (monitored NICs down): never becomes active
+  Fault,        ///< unfit (NICs down, self-test failed, claim failed): never becomes active
   Terminated,   ///< shut down
 };
 inline constexpr int kHaStateCount = 10;
@@ -41,8 +41,9 @@ enum class HaEvent : std::uint8_t {
   MaintenanceOn,
   MaintenanceOff,
   Shutdown,
+  SelfTest,        ///< the answer to RunSelfTest (EventInput::selfTest)
 };
-inline constexpr int kHaEventCount = 19;
+inline constexpr int kHaEventCount = 20;
 
 /// What a peer-link message is for. Every message also carries the sender's state.
 enum class PeerMsgKind : std::uint8_t {
@@ -93,6 +94,7 @@ constexpr std::string_view toString(HaEvent e) {
   case HaEvent::MaintenanceOn: return "maintenance-on";
   case HaEvent::MaintenanceOff: return "maintenance-off";
   case HaEvent::Shutdown: return "shutdown";
+  case HaEvent::SelfTest: return "self-test";
   }
   return "unknown";
 }

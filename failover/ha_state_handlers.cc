@@ -17,21 +17,29 @@ void HaStateMachine::onInit(Ctx& c) {
     return;
   }
   fit_ = c.in.fit;
+  linkProblem_ = c.in.fit ? "" : c.in.detail;
+  selfTest_ = c.in.selfTest;
+  if (!selfTest_.ok()) {
+    // A node that cannot claim is never elected; it retests after the back-off (a missing
+    // interface may yet appear), doubling up to the cap.
+    backoff_ = settings_.claimBackoffMin;
+    retestAt_ = c.now + backoff_;
+  }
   switch (settings_.mode) {
   case EngineSettings::Mode::Standalone:
     c.act(StartServing{});
     c.go(HaState::Standalone, "ha-mode = none");
     return;
   case EngineSettings::Mode::ActiveActive:
-    if (!fit_) {
-      c.go(HaState::Fault, "started unfit: " + c.in.detail);
+    if (!fit()) {
+      c.go(HaState::Fault, "started unfit: " + unfitReason());
       return;
     }
     beginTakeover(c, "active-active: every node serves");
     return;
   case EngineSettings::Mode::ActiveStandby:
-    if (!fit_) {
-      c.go(HaState::Fault, "started unfit: " + c.in.detail);
+    if (!fit()) {
+      c.go(HaState::Fault, "started unfit: " + unfitReason());
       return;
     }
     electionDeadline_ = c.now + settings_.electionWait;
@@ -109,17 +117,11 @@ void HaStateMachine::onTakingOver(Ctx& c) {
       commandPending_ = false;
       c.act(CompleteCommand{true, "this node is active"});
     }
+    claimFailures_ = 0;
     c.go(HaState::Active, "traffic acquired");
     return;
   case HaEvent::SteeringFailed:
-    acquireBackoffUntil_ = c.now + settings_.handoverTimeout;
-    if (commandPending_) {
-      commandPending_ = false;
-      c.act(CompleteCommand{false, "could not take the traffic: " + c.in.detail});
-    }
-    c.act(ReleaseTraffic{});
-    c.go(activeActive() ? HaState::Fault : HaState::Standby,
-         "could not take the traffic: " + c.in.detail);
+    claimFailed(c);
     return;
   case HaEvent::LinkDown:
     releaseTo(c, HaState::Fault, "unfit: " + c.in.detail);
@@ -269,8 +271,8 @@ void HaStateMachine::onMaintenance(Ctx& c) {
   switch (c.event) {
   case HaEvent::MaintenanceOff:
     c.act(CompleteCommand{true, "maintenance off"});
-    if (!fit_) {
-      c.go(HaState::Fault, "maintenance off, but unfit");
+    if (!fit()) {
+      c.go(HaState::Fault, "maintenance off, but unfit: " + unfitReason());
       return;
     }
     if (activeActive()) {
@@ -299,14 +301,29 @@ void HaStateMachine::onMaintenance(Ctx& c) {
 }
 
 void HaStateMachine::onFault(Ctx& c) {
-  switch (c.event) {
-  case HaEvent::LinkUp:
-    if (activeActive()) {
-      beginTakeover(c, "fit again: " + c.in.detail);
+  // Fit again only when every part of fitness is: NICs, self-test, no claim back-off. Then
+  // the node is a standby first (it claims only if the election says so).
+  auto leave = [&](const std::string& why) {
+    if (!fit()) {
+      c.t.reason = "still unfit: " + unfitReason();
       return;
     }
-    c.go(HaState::Standby, "fit again: " + c.in.detail);
+    if (activeActive()) {
+      beginTakeover(c, "fit again: " + why);
+      return;
+    }
+    c.go(HaState::Standby, "fit again: " + why);
     evaluate(c, "fit again");
+  };
+  switch (c.event) {
+  case HaEvent::LinkUp:
+    if (!selfTest_.ok() && !retestPending_) {
+      retest(c);  // what failed may have come back with the link
+    }
+    leave(c.in.detail);
+    return;
+  case HaEvent::SelfTest:
+    leave("self-test passed");
     return;
   case HaEvent::MaintenanceOn:
     c.act(CompleteCommand{true, "maintenance on"});
@@ -317,10 +334,11 @@ void HaStateMachine::onFault(Ctx& c) {
     return;
   case HaEvent::OperatorFailover:
   case HaEvent::OperatorTakeover:
-    refuseCommand(c, "this node is unfit (a monitored NIC is down); fix the network first");
+    refuseCommand(c, "this node is unfit (" + unfitReason() + "); it cannot take the role");
     return;
   case HaEvent::PeerHandoverRequest:
-    c.act(SendToPeer{PeerMsgKind::HandoverRefused, c.in.peer.handoverId, "the standby is unfit"});
+    c.act(SendToPeer{PeerMsgKind::HandoverRefused, c.in.peer.handoverId,
+                     "the standby is unfit: " + unfitReason()});
     return;
   case HaEvent::Shutdown:
     c.go(HaState::Terminated, "shutdown");

@@ -3,6 +3,8 @@
 // state, are in ha_state_handlers.cc.
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "failover/ha_state_machine_ctx.h"
 
 namespace rmha::failover {
@@ -17,8 +19,11 @@ Transition HaStateMachine::onEvent(HaEvent event, const EventInput& input,
   recordPeer(input, event, now);
   if (event == HaEvent::LinkDown) {
     fit_ = false;
+    linkProblem_ = input.detail;
   } else if (event == HaEvent::LinkUp) {
     fit_ = true;
+  } else if (event == HaEvent::SelfTest) {
+    onSelfTest(c);
   }
   if (yielding_ && (now >= yieldUntil_ || (peerAlive(now) && peer_.state == HaState::Active))) {
     yielding_ = false;
@@ -55,6 +60,11 @@ Transition HaStateMachine::onEvent(HaEvent event, const EventInput& input,
   if (commandPending_ && !canComplete) {
     commandPending_ = false;
     c.act(CompleteCommand{false, "overtaken by events: " + c.t.reason});
+  }
+  // However Fault was entered (from maintenance, say), a retest that is due runs now.
+  if (c.t.to == HaState::Fault && (claimUnfit_ || !selfTest_.ok()) && !retestPending_ &&
+      c.now >= retestAt_) {
+    retest(c);
   }
   state_ = c.t.to;
   return std::move(c.t);
@@ -127,10 +137,74 @@ std::optional<core::MonotonicTime> HaStateMachine::nextDeadline(core::MonotonicT
   if (expectCommit_ != 0) {
     consider(expectCommitUntil_);
   }
-  if (state_ == HaState::Standby && acquireBackoffUntil_ > core::MonotonicTime{}) {
-    consider(acquireBackoffUntil_);
+  if (state_ == HaState::Fault && (claimUnfit_ || !selfTest_.ok()) && !retestPending_) {
+    consider(retestAt_);
   }
   return next;
+}
+
+core::UnfitCode HaStateMachine::unfitCode() const {
+  if (!selfTest_.ok()) {
+    return selfTest_.code;
+  }
+  if (claimUnfit_) {
+    return core::UnfitCode::ClaimFailed;
+  }
+  return fit_ ? core::UnfitCode::None : core::UnfitCode::NicDown;
+}
+
+std::string HaStateMachine::unfitReason() const {
+  if (!selfTest_.ok()) {
+    return selfTest_.problem;
+  }
+  if (claimUnfit_) {
+    return fmt::format("the last claim failed ({}); self-test again after a {:.0f} s back-off",
+                       claimProblem_, core::toMillis(backoff_) / 1000.0);
+  }
+  if (!fit_) {
+    return linkProblem_.empty() ? "a monitored NIC is down" : linkProblem_;
+  }
+  return {};
+}
+
+// A claim failed at run time: this node is unfit (Fault) and says so at once (every state
+// change is announced), so that a fit peer takes over now; the back-off doubles with each
+// failed claim in a row, and its end brings a self-test, not a claim.
+void HaStateMachine::claimFailed(Ctx& c) {
+  ++claimFailures_;
+  claimUnfit_ = true;
+  claimProblem_ = c.in.detail;
+  backoff_ = settings_.claimBackoffMin;
+  for (int i = 1; i < claimFailures_ && backoff_ < settings_.claimBackoffMax; ++i) {
+    backoff_ *= 2;
+  }
+  backoff_ = std::min(backoff_, settings_.claimBackoffMax);
+  retestAt_ = c.now + backoff_;
+  if (commandPending_) {
+    commandPending_ = false;
+    c.act(CompleteCommand{false, "could not take the traffic: " + c.in.detail});
+  }
+  c.act(ReleaseTraffic{});
+  c.go(HaState::Fault, fmt::format("could not take the traffic: {}; unfit for {:.0f} s (claim {} "
+                                   "failed in a row), then a self-test",
+                                   c.in.detail, core::toMillis(backoff_) / 1000.0,
+                                   claimFailures_));
+}
+
+void HaStateMachine::retest(Ctx& c) {
+  retestPending_ = true;
+  c.act(action::RunSelfTest{});
+}
+
+void HaStateMachine::onSelfTest(Ctx& c) {
+  retestPending_ = false;
+  selfTest_ = c.in.selfTest;
+  if (selfTest_.ok()) {
+    claimUnfit_ = false;
+    return;
+  }
+  backoff_ = std::max(settings_.claimBackoffMin, std::min(backoff_ * 2, settings_.claimBackoffMax));
+  retestAt_ = c.now + backoff_;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -138,15 +212,12 @@ std::optional<core::MonotonicTime> HaStateMachine::nextDeadline(core::MonotonicT
 
 void HaStateMachine::evaluate(Ctx& c, const std::string& why) {
   const HaState cur = c.t.to;
-  if (!fit_) {
-    c.go(HaState::Fault, "unfit");
+  if (!fit()) {
+    c.go(HaState::Fault, "unfit: " + unfitReason());
     return;
   }
   if (activeActive()) {
     beginTakeover(c, "active-active: every node serves");
-    return;
-  }
-  if (c.now < acquireBackoffUntil_) {
     return;
   }
   if (peerAlive(c.now)) {
@@ -154,7 +225,8 @@ void HaStateMachine::evaluate(Ctx& c, const std::string& why) {
       if (cur == HaState::Waiting) {
         c.go(HaState::Standby, fmt::format("peer (member {}) is {}", peer_.member, peer_.state));
       }
-      if (settings_.preempt && outranksPeer() && peer_.state == HaState::Active &&
+      if (settings_.preempt && claimFailures_ == 0 && outranksPeer() &&
+          peer_.state == HaState::Active &&
           expectCommit_ == 0 && c.now >= nextPreemptAt_) {
         // preempt: ask the lower-ranked active to hand over, make-before-break.
         expectCommit_ = (static_cast<std::uint32_t>(settings_.localMember) << 24) | nextHandoverId_++;
@@ -164,24 +236,8 @@ void HaStateMachine::evaluate(Ctx& c, const std::string& why) {
       }
       return;
     }
-    bool mine = false;
     std::string rule;
-    if (!peer_.fit || peer_.state == HaState::Maintenance || peer_.state == HaState::Fault ||
-        peer_.state == HaState::Terminated) {
-      mine = true;
-      rule = fmt::format("the peer cannot serve (it is {})", peer_.state);
-    } else if (yielding_) {
-      rule = "we just handed over";
-    } else if (peer_.yielding) {
-      mine = true;
-      rule = "the peer handed over";
-    } else {
-      mine = outranksPeer();
-      rule = fmt::format("election: priority {} vs {}, member {} vs {}: {}", settings_.priority,
-                         peer_.priority, settings_.localMember, peer_.member,
-                         mine ? "we win" : "the peer wins");
-    }
-    if (mine) {
+    if (winsAgainstIdlePeer(rule)) {
       beginTakeover(c, rule);
     } else if (cur == HaState::Waiting) {
       c.go(HaState::Standby, rule);
@@ -200,6 +256,38 @@ void HaStateMachine::evaluate(Ctx& c, const std::string& why) {
                                  core::toMillis(c.now - peerLastHeard_), peer_.state));
   }
   (void)why;
+}
+
+// The peer is alive and claims nothing: whether this node takes the role, and why (the same
+// numbers and flags on both sides, so both reach the same answer).
+bool HaStateMachine::winsAgainstIdlePeer(std::string& rule) const {
+  if (!peer_.fit || peer_.state == HaState::Maintenance || peer_.state == HaState::Fault ||
+      peer_.state == HaState::Terminated) {
+    rule = fmt::format("the peer cannot serve (it is {})", peer_.state);
+    return true;
+  }
+  if (yielding_) {
+    rule = "we just handed over";
+    return false;
+  }
+  if (peer_.yielding) {
+    rule = "the peer handed over";
+    return true;
+  }
+  // Never two failed claims in a row while a fit peer is there: it goes first.
+  if (claimFailures_ > 0 && !peer_.claimFailed) {
+    rule = "our last claim failed: the fit peer goes first";
+    return false;
+  }
+  if (peer_.claimFailed && claimFailures_ == 0) {
+    rule = "the peer's last claim failed";
+    return true;
+  }
+  const bool mine = outranksPeer();
+  rule = fmt::format("election: priority {} vs {}, member {} vs {}: {}", settings_.priority,
+                     peer_.priority, settings_.localMember, peer_.member,
+                     mine ? "we win" : "the peer wins");
+  return mine;
 }
 
 void HaStateMachine::beginTakeover(Ctx& c, const std::string& why) {
@@ -249,9 +337,15 @@ void HaStateMachine::startHandover(Ctx& c, HaState onSuccess) {
                                 : "no peer has been heard; nobody could take over");
     return;
   }
-  if (peer_.state != HaState::Standby || !peer_.fit) {
-    refuseCommand(c, fmt::format("the peer is {}{}, not a fit standby; nobody could take over",
-                                 peer_.state, peer_.fit ? "" : " and unfit"));
+  if (!peer_.fit) {
+    // Refused before letting go: an unfit peer would fail the claim and leave nobody serving.
+    refuseCommand(c, fmt::format("peer unfit: {} (member {} is {}); this node stays active",
+                                 core::describe(peer_.unfitCode), peer_.member, peer_.state));
+    return;
+  }
+  if (peer_.state != HaState::Standby) {
+    refuseCommand(c, fmt::format("the peer is {}, not a fit standby; nobody could take over",
+                                 peer_.state));
     return;
   }
   handoverId_ = (static_cast<std::uint32_t>(settings_.localMember) << 24) | nextHandoverId_++;
@@ -266,9 +360,10 @@ void HaStateMachine::startHandover(Ctx& c, HaState onSuccess) {
 
 void HaStateMachine::answerHandoverRequest(Ctx& c) {
   const auto id = c.in.peer.handoverId;
-  if (!fit_ || c.t.to != HaState::Standby || c.now < acquireBackoffUntil_) {
+  if (!fit() || c.t.to != HaState::Standby) {
     c.act(SendToPeer{PeerMsgKind::HandoverRefused, id,
-                     fmt::format("the standby is {}{}", c.t.to, fit_ ? "" : " and unfit")});
+                     fmt::format("the standby is {}{}", c.t.to,
+                                 fit() ? "" : " and unfit: " + unfitReason())});
     return;
   }
   expectCommit_ = id;
@@ -277,8 +372,8 @@ void HaStateMachine::answerHandoverRequest(Ctx& c) {
 }
 
 void HaStateMachine::requestTakeover(Ctx& c) {
-  if (!fit_) {
-    refuseCommand(c, "this node is unfit; it cannot take over");
+  if (!fit()) {
+    refuseCommand(c, "this node is unfit (" + unfitReason() + "); it cannot take over");
     return;
   }
   if (peerClaimsTraffic(c.now)) {

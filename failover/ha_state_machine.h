@@ -8,6 +8,7 @@
 #include <variant>
 #include <vector>
 
+#include "core/ports.h"
 #include "core/time_source.h"
 #include "failover/ha_state.h"
 
@@ -22,6 +23,10 @@ struct EngineSettings {
   core::Duration deadInterval = core::Millis{25};
   core::Duration handoverTimeout = core::Millis{500};
   core::Duration electionWait = core::Millis{25};
+  /// After a failed claim the node is unfit (Fault) for this long, doubling with each failed
+  /// claim in a row up to claimBackoffMax; then it re-runs the self-test.
+  core::Duration claimBackoffMin = std::chrono::seconds(1);
+  core::Duration claimBackoffMax = std::chrono::seconds(30);
 };
 
 /// What the peer's last authenticated message said.
@@ -32,6 +37,8 @@ struct PeerView {
   bool fit = false;
   bool yielding = false;        ///< it just handed over and must not win an election
   std::uint32_t handoverId = 0;
+  core::UnfitCode unfitCode = core::UnfitCode::None; ///< why it is unfit (when !fit)
+  bool claimFailed = false;     ///< its last claim failed: it does not win an election
 };
 
 /// The data that comes with an event.
@@ -39,6 +46,7 @@ struct EventInput {
   PeerView peer;                ///< for the Peer* events
   bool fit = true;              ///< for Start: is the node fit (NICs up)?
   std::string detail;           ///< reason text: link, conflict MAC, steering error, refusal
+  core::SelfTestResult selfTest; ///< for Start and SelfTest: can this node claim at all?
 };
 
 namespace action {
@@ -64,11 +72,13 @@ struct CompleteCommand {      ///< answer the operator command in progress
   bool ok = false;
   std::string message;
 };
+/// Run the steering self-test; the shell answers with SelfTest.
+struct RunSelfTest {};
 } // namespace action
 
 using Action = std::variant<action::AcquireTraffic, action::ReleaseTraffic,
                             action::ReassertTraffic, action::StartServing, action::StopServing,
-                            action::SendToPeer, action::CompleteCommand>;
+                            action::SendToPeer, action::CompleteCommand, action::RunSelfTest>;
 
 struct Transition {
   HaState from = HaState::Init;
@@ -95,7 +105,14 @@ public:
   bool peerKnown() const { return peerHeard_; }
   const PeerView& peer() const { return peer_; }
   core::MonotonicTime peerLastHeard() const { return peerLastHeard_; }
-  bool fit() const { return fit_; }
+  /// Fit = NICs healthy, self-test passed, and no claim failure whose back-off still runs.
+  bool fit() const { return fit_ && selfTest_.ok() && !claimUnfit_; }
+  /// Why the node is unfit (None when fit); the first of: self-test, claim failure, NICs.
+  core::UnfitCode unfitCode() const;
+  /// The same as a sentence for status and the log ("" when fit).
+  std::string unfitReason() const;
+  /// Claims that failed in a row (reset by a successful claim).
+  int claimFailures() const { return claimFailures_; }
   bool yielding() const { return yielding_; }
   const EngineSettings& settings() const { return settings_; }
 
@@ -122,12 +139,24 @@ private:
   void requestTakeover(Ctx& c);
   void refuseCommand(Ctx& c, std::string message);
   bool outranksPeer() const;
+  bool winsAgainstIdlePeer(std::string& rule) const;
   bool peerClaimsTraffic(core::MonotonicTime now) const;
   bool activeActive() const { return settings_.mode == EngineSettings::Mode::ActiveActive; }
+  void claimFailed(Ctx& c);
+  void retest(Ctx& c);
+  void onSelfTest(Ctx& c);
 
   EngineSettings settings_;
   HaState state_ = HaState::Init;
-  bool fit_ = true;
+  bool fit_ = true;                     ///< NIC health (LinkUp / LinkDown)
+  std::string linkProblem_;
+  core::SelfTestResult selfTest_;       ///< the last self-test's answer
+  bool claimUnfit_ = false;             ///< a claim failed; unfit until retested
+  std::string claimProblem_;
+  int claimFailures_ = 0;
+  core::Duration backoff_{};            ///< the current back-off before a retest
+  core::MonotonicTime retestAt_{};      ///< Fault: when to re-run the self-test
+  bool retestPending_ = false;          ///< RunSelfTest sent, SelfTest not yet back
   PeerView peer_;
   bool peerHeard_ = false;
   bool peerGone_ = false;               ///< channel closed / terminated since last heard
@@ -143,7 +172,6 @@ private:
   core::MonotonicTime expectCommitUntil_{};
   bool commandPending_ = false;         ///< an operator command waits for an outcome
   bool peerReturned_ = false;           ///< this event brought back a peer we had lost
-  core::MonotonicTime acquireBackoffUntil_{};
   core::MonotonicTime nextPreemptAt_{};
 };
 

@@ -60,6 +60,7 @@ PeerFrame encodePeerMessage(const PeerMessage& m, std::string_view key) {
   f[7] = static_cast<std::uint8_t>(m.state);
   f[8] = m.priority;
   f[9] = m.flags;
+  f[10] = m.unfitCode;
   put(&f[12], m.handoverId, 4);
   put(&f[16], m.epoch, 8);
   put(&f[24], m.seq, 8);
@@ -95,7 +96,7 @@ DecodeResult decodePeerMessage(std::span<const std::uint8_t> b, std::string_view
   PeerMessage m;
   HaState state{};
   if (b[5] == 0 || b[5] > kMaxPeerMsgKind || (b[6] != 1 && b[6] != 2) ||
-      !haStateFromByte(b[7], state) || b[10] != 0 || b[11] != 0) {
+      !haStateFromByte(b[7], state) || b[11] != 0) {
     r.drop = PeerDrop::BadField;
     return r;
   }
@@ -104,6 +105,7 @@ DecodeResult decodePeerMessage(std::span<const std::uint8_t> b, std::string_view
   m.state = state;
   m.priority = b[8];
   m.flags = b[9];
+  m.unfitCode = b[10];
   m.handoverId = static_cast<std::uint32_t>(get(&b[12], 4));
   m.epoch = get(&b[16], 8);
   m.seq = get(&b[24], 8);

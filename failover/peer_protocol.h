@@ -3,11 +3,17 @@
 // replay guard. Pure: no sockets, no clock reads.
 //
 //   0  magic "RMHA"          4   version (1)     5  kind        6  sender member   7  state
-//   8  priority              9   flags           10 reserved(2) 12 handover id (u32)
+//   8  priority              9   flags           10 unfit code    11 reserved
+//   12 handover id (u32)
 //   16 epoch (u64)           24  sequence (u64)  32 sessions (u64)
 //   40 HMAC-SHA256 over bytes 0..39 (32 bytes)
 // All integers big-endian. `epoch` is the sender's start time in ns: a restarted sender has a
-// higher epoch, so frames of an earlier run are stale.
+// higher epoch, so frames of an earlier run are stale. Byte 10 (reserved, 0, before the
+// unfit code was added) says why a sender without kFlagFit is unfit (core::UnfitCode); a fit
+// sender sends 0, so a fit node's frames are what they always were, and frames of earlier
+// versions decode with code 0. (An earlier version refuses a frame whose byte 10 is not 0 as
+// bad-field: it hears an unfit node of this version as silent, and takes over — the right
+// outcome.) Byte 11 stays reserved: 0.
 #include <array>
 #include <cstdint>
 #include <optional>
@@ -31,6 +37,9 @@ enum PeerFlags : std::uint8_t {
   /// In a channel hello: the sender speaks channel frames (below) after the hello. A peer
   /// without it gets no replication, so a pair can be upgraded one node at a time.
   kFlagChannelFrames = 1 << 3,
+  /// The sender's last claim failed (none succeeded since): it does not win an election
+  /// against a fit peer whose last claim did not fail.
+  kFlagClaimFailed = 1 << 4,
 };
 
 struct PeerMessage {
@@ -39,6 +48,7 @@ struct PeerMessage {
   HaState state = HaState::Init;
   std::uint8_t priority = 0;
   std::uint8_t flags = 0;
+  std::uint8_t unfitCode = 0;   ///< core::UnfitCode when !(flags & kFlagFit); any value decodes
   std::uint32_t handoverId = 0;
   std::uint64_t epoch = 0;
   std::uint64_t seq = 0;

@@ -80,6 +80,25 @@ std::error_code AddressOps::remove(int ifindex, const Ipv4Address& ip, unsigned 
   return makeNlError(rc);
 }
 
+std::error_code AddressOps::probeAddressChange(int ifindex) {
+  if (!sock_) {
+    return std::make_error_code(std::errc::not_connected);
+  }
+  auto addr = build(ifindex, Ipv4Address{}, 32);
+  if (!addr) {
+    return std::make_error_code(std::errc::not_enough_memory);
+  }
+  const int rc = rtnl_addr_delete(sock_.get(), addr.get(), 0);
+  switch (rc < 0 ? -rc : rc) {
+  case NLE_NOADDR:
+  case NLE_OBJ_NOTFOUND: return {};
+  case 0: return {}; // cannot happen: no interface holds 0.0.0.0
+  case NLE_PERM: return std::make_error_code(std::errc::operation_not_permitted);
+  case NLE_NODEV: return std::make_error_code(std::errc::no_such_device);
+  default: return makeNlError(rc);
+  }
+}
+
 bool AddressOps::present(int ifindex, const Ipv4Address& ip) {
   if (!sock_) {
     return false;

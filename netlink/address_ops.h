@@ -32,6 +32,11 @@ public:
                              unsigned lifetimeSeconds);
   /// Removes `ip/prefix` from `ifindex`; an address that is not there is not an error.
   std::error_code remove(int ifindex, const Ipv4Address& ip, unsigned prefix);
+  /// Proves that the kernel takes address changes on `ifindex` from this process, changing
+  /// nothing: asks it to remove 0.0.0.0/32, an address no interface holds. The kernel checks
+  /// CAP_NET_ADMIN before anything else (EPERM), then the interface (ENODEV), and only then
+  /// looks for the address (EADDRNOTAVAIL, which here means: permitted). {} when permitted.
+  std::error_code probeAddressChange(int ifindex);
   /// True when `ip` is configured on `ifindex` (a fresh dump of the addresses).
   bool present(int ifindex, const Ipv4Address& ip);
   /// The link-layer addresses the kernel's neighbour table holds for `ips`, on any interface

@@ -1,6 +1,7 @@
 #include "netlink/vip_backend.h"
 
 #include <net/if.h>
+#include <sys/capability.h>
 
 #include "netlink/address_ops.h"
 
@@ -35,6 +36,24 @@ public:
     mac = mac_;
     ifindex = index_;
     return {};
+  }
+  Privileges privileges() override {
+    Privileges p;
+    cap_t caps = ::cap_get_proc();
+    if (caps == nullptr) {
+      return p;
+    }
+    auto has = [caps](cap_value_t cap) {
+      cap_flag_value_t v = CAP_CLEAR;
+      return ::cap_get_flag(caps, cap, CAP_EFFECTIVE, &v) == 0 && v == CAP_SET;
+    };
+    p.netAdmin = has(CAP_NET_ADMIN);
+    p.netRaw = has(CAP_NET_RAW);
+    ::cap_free(caps);
+    return p;
+  }
+  std::error_code probeAddressChange(int ifindex) override {
+    return addresses_.probeAddressChange(ifindex);
   }
   std::error_code addOrRenew(int ifindex, const Ipv4Address& ip, unsigned prefix,
                              unsigned lifetimeSeconds) override {

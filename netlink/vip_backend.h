@@ -17,9 +17,22 @@
 
 namespace rmha::netlink {
 
+/// The capabilities a claim needs, as the kernel will check them (the effective set).
+struct Privileges {
+  bool netAdmin = true;  ///< CAP_NET_ADMIN: add and remove the VIP
+  bool netRaw = true;    ///< CAP_NET_RAW: the packet socket for ARP
+};
+
 class VipBackend : public FrameSender {
 public:
   using FrameHandler = std::function<void(const std::uint8_t* data, std::size_t len)>;
+
+  /// This process's effective capabilities (both true when they cannot be read: the other
+  /// checks of the self-test then tell).
+  virtual Privileges privileges() = 0;
+  /// {} when the kernel takes address changes on `ifindex` from this process; nothing
+  /// changes (AddressOps::probeAddressChange). Needs open() first.
+  virtual std::error_code probeAddressChange(int ifindex) = 0;
 
   /// Makes the interface ready: the address socket, and an ARP capture with `filter` whose
   /// frames go to `onFrame` on the owner's executor (never from inside this call). Cheap when

@@ -304,6 +304,48 @@ void VipSteering::clearStale() {
   }
 }
 
+core::SelfTestResult VipSteering::selfTest() {
+  using core::UnfitCode;
+  const auto& ifname = options_.interfaceName;
+  if (!invalid_.empty()) {
+    return {UnfitCode::SelfTestFailed, "cannot claim: the VIP options are invalid: " + invalid_};
+  }
+  const auto priv = backend_->privileges();
+  if (!priv.netAdmin || !priv.netRaw) {
+    const bool admin = !priv.netAdmin;
+    return {admin ? UnfitCode::NoCapNetAdmin : UnfitCode::NoCapNetRaw,
+            fmt::format("cannot claim: the process lacks {} ({}); give rmhad CAP_NET_ADMIN and "
+                        "CAP_NET_RAW (run it as root, or AmbientCapabilities= in its unit)",
+                        admin ? "CAP_NET_ADMIN" : "CAP_NET_RAW",
+                        admin ? "needed to add the VIP" : "needed to send ARP")};
+  }
+  if (auto ec = prepare()) {
+    if (ec == std::errc::no_such_device) {
+      return {UnfitCode::NoInterface,
+              fmt::format("cannot claim: the VIP interface '{}' does not exist on this host "
+                          "(check vip-interface)", ifname)};
+    }
+    return {ec == std::errc::operation_not_permitted ? UnfitCode::NoCapNetRaw
+                                                     : UnfitCode::PacketSocket,
+            fmt::format("cannot claim: the packet socket does not open on '{}': {}", ifname,
+                        ec.message())};
+  }
+  if (mac_ == MacAddress{}) {
+    return {UnfitCode::NoInterface,
+            fmt::format("cannot claim: '{}' has no Ethernet address, so ARP cannot announce the "
+                        "VIP on it (check vip-interface)", ifname)};
+  }
+  if (auto ec = backend_->probeAddressChange(ifindex_)) {
+    const bool perm = ec == std::errc::operation_not_permitted;
+    return {perm ? UnfitCode::NoCapNetAdmin
+                 : ec == std::errc::no_such_device ? UnfitCode::NoInterface
+                                                   : UnfitCode::AddressDenied,
+            fmt::format("cannot claim: the kernel refuses address changes on '{}': {}", ifname,
+                        ec.message())};
+  }
+  return {};
+}
+
 void VipSteering::onFrame(const std::uint8_t* data, std::size_t len) {
   const auto arp = parseArpFrame(data, len);
   if (!arp || arp->senderMac == mac_ || arp->ethSource == mac_) {

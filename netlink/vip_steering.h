@@ -87,6 +87,10 @@ public:
   /// Removes the VIP from the interface if a previous run left it there.
   void clearStale() override;
   std::string describe() const override;
+  /// Privileges (CAP_NET_ADMIN, CAP_NET_RAW), the interface (exists, has an Ethernet
+  /// address), the packet socket (opens on it) and address changes (the kernel takes them
+  /// from us: probeAddressChange, which adds nothing any host could see).
+  core::SelfTestResult selfTest() override;
 
   bool owned() const { return state_ == State::Owned; }
   /// The MAC that answered the last failed probe ("" if none).

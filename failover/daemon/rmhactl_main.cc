@@ -108,6 +108,9 @@ void printStatus(const json& j) {
                p.value("member", 0), role, p.value("priority", 0),
                p.value("fit", false) ? "fit" : "UNFIT", p.value("last_heard_ms", 0.0),
                p.value("channel", "?"));
+    if (!p.value("fit", true) && !p.value("fit_reason", "").empty()) {
+      fmt::print("             {}\n", p.value("fit_reason", ""));
+    }
   } else if (n.value("mode", "") != "none") {
     fmt::print("peer         not heard yet (channel {})\n", p.value("channel", "?"));
   }

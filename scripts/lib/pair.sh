@@ -48,13 +48,15 @@ pair_config() {
 }
 
 # pair_start MEMBER: starts rmhad on nodeN and returns once it is ready (bounded: 10 s).
+# PAIR_WRAP, when set, is a command rmhad is started under (e.g. setpriv to drop privileges).
 pair_start() {
-  local m=$1 fifo="$LAB_DIR/node$1.ready"
+  local m=$1 fifo="$LAB_DIR/node$1.ready" wrap=()
+  [ -n "${PAIR_WRAP:-}" ] && read -ra wrap <<<"$PAIR_WRAP"
   rm -f "$fifo"
   mkfifo "$fifo"
   # Opened read-write here so that neither side blocks in open(); rmhad writes "ready".
   exec 7<>"$fifo"
-  lab_spawn "node$m" "$LAB_DIR/node$m.log" "$RMHA_BIN/rmhad" -c "$LAB_DIR/node$m.conf" \
+  lab_spawn "node$m" "$LAB_DIR/node$m.log" "${wrap[@]}" "$RMHA_BIN/rmhad" -c "$LAB_DIR/node$m.conf" \
     --ready-fd 3 3>&7 7>&-
   eval "PAIR_PID$m=$LAB_LAST_PID"
   local line=""

@@ -8,16 +8,27 @@
 
 namespace rmha::test {
 
-/// Acquires at once; counts reasserts.
+/// Acquires at once (or fails with `acquireError`); counts reasserts, acquires, self-tests.
 class FakeSteering final : public core::TrafficSteering {
 public:
   void setEvents(core::SteeringEvents&) override {}
-  void acquire(core::SteeringDone done) override { done({}); }
+  void acquire(core::SteeringDone done) override {
+    ++acquires;
+    done(acquireError);
+  }
   void release() override {}
   void reassert() override { ++reasserts; }
   void clearStale() override {}
   std::string describe() const override { return "fake"; }
+  core::SelfTestResult selfTest() override {
+    ++selfTests;
+    return selfTestResult;
+  }
   int reasserts = 0;
+  int acquires = 0;
+  int selfTests = 0;
+  std::error_code acquireError;
+  core::SelfTestResult selfTestResult;
 };
 
 /// Always fit, no NICs, no events of its own.

@@ -2,6 +2,9 @@
 // watching ARP and keeping a neighbour table, both driven from threads inside them.
 #include "netlink/vip_steering.h"
 
+#include <net/if.h>
+#include <sys/capability.h>
+
 #include "core/asio_timer.h"
 #include "netlink/pcap_channel.h"
 #include "netns_lab.h"
@@ -318,6 +321,58 @@ TEST_F(VipIntegration, TakeoverLatencyFigures) {
   const auto [acq, rel] = measure(true);
   std::printf("acquire with a 100 ms probe wait -> done: %.3f ms\n", core::toMillis(acq));
   SUCCEED();
+}
+
+// The self-test against the real kernel: it passes on the real interface and changes nothing;
+// a missing interface and a thread without CAP_NET_ADMIN are found.
+TEST_F(VipIntegration, SelfTestPassesAndChangesNothing) {
+  make(options());
+  const auto before = node->ipOut("-4 -o addr show");
+  const auto r = nodeThread->call([this] { return steering->selfTest(); });
+  EXPECT_TRUE(r.ok()) << r.problem;
+  EXPECT_EQ(node->ipOut("-4 -o addr show"), before);
+  EXPECT_FALSE(vipOnNode());
+}
+
+TEST_F(VipIntegration, SelfTestFindsAMissingInterface) {
+  auto o = options();
+  o.interfaceName = "nosuch0";
+  make(o);
+  const auto r = nodeThread->call([this] { return steering->selfTest(); });
+  EXPECT_EQ(r.code, core::UnfitCode::NoInterface) << r.problem;
+}
+
+TEST_F(VipIntegration, AddressChangeProbeIsRefusedWithoutCapNetAdmin) {
+  const auto set = [](cap_flag_value_t v) {
+    cap_t caps = cap_get_proc();
+    const cap_value_t admin = CAP_NET_ADMIN;
+    const bool ok = caps && cap_set_flag(caps, CAP_EFFECTIVE, 1, &admin, v) == 0 &&
+                    cap_set_proc(caps) == 0;
+    cap_free(caps);
+    return ok;
+  };
+  const auto [withCap, withoutCap, noDevice] = nodeThread->call([&] {
+    const int index = static_cast<int>(if_nametoindex(nic.c_str()));
+    AddressOps ops;
+    std::error_code a, b, c;
+    if (ops.open()) {
+      a = std::make_error_code(std::errc::not_connected);
+    } else {
+      a = ops.probeAddressChange(index);
+      c = ops.probeAddressChange(9999);
+      // Capabilities are per thread: only this namespace thread loses CAP_NET_ADMIN, and
+      // gets it back before the next test step.
+      AddressOps unprivileged;
+      if (set(CAP_CLEAR) && !unprivileged.open()) {
+        b = unprivileged.probeAddressChange(index);
+      }
+      set(CAP_SET);
+    }
+    return std::tuple{a, b, c};
+  });
+  EXPECT_FALSE(withCap) << withCap.message();
+  EXPECT_EQ(withoutCap, std::errc::operation_not_permitted) << withoutCap.message();
+  EXPECT_EQ(noDevice, std::errc::no_such_device) << noDevice.message();
 }
 
 } // namespace

@@ -60,6 +60,17 @@ public:
     fire(i, E::Start);
   }
   void setLink(bool up) { link_ = up; }
+  /// From now on node i's claims fail (as an EPERM from the kernel would make them).
+  void failClaims(int i, bool fail) { claimFails_[i] = fail; }
+  /// What node i's self-test answers from now on (RunSelfTest, and Start via start()).
+  void setSelfTest(int i, core::SelfTestResult r) { selfTest_[i] = std::move(r); }
+  void start(int i) {
+    EventInput in;
+    in.selfTest = selfTest_[i];
+    fire(i, E::Start, in);
+  }
+  int claims(int i) const { return claims_[i]; }
+  int failedClaims(int i) const { return failedClaims_[i]; }
   std::vector<std::string> completions;
 
 private:
@@ -89,6 +100,8 @@ private:
     in.peer.fit = nodes_[i]->fit();
     in.peer.yielding = nodes_[i]->yielding();
     in.peer.handoverId = id;
+    in.peer.unfitCode = nodes_[i]->unfitCode();
+    in.peer.claimFailed = nodes_[i]->claimFailures() > 0;
     return in;
   }
 
@@ -113,7 +126,17 @@ private:
       auto t = nodes_[q.node]->onEvent(q.event, q.in, now_);
       for (const auto& a : t.actions) {
         if (std::holds_alternative<action::AcquireTraffic>(a)) {
-          queue_.push_back({q.node, E::SteeringAcquired, {}});
+          ++claims_[q.node];
+          EventInput in;
+          if (claimFails_[q.node]) {
+            ++failedClaims_[q.node];
+            in.detail = "Operation not permitted";
+          }
+          queue_.push_back({q.node, claimFails_[q.node] ? E::SteeringFailed : E::SteeringAcquired, in});
+        } else if (std::holds_alternative<action::RunSelfTest>(a)) {
+          EventInput in;
+          in.selfTest = selfTest_[q.node];
+          queue_.push_back({q.node, E::SelfTest, in});
         } else if (const auto* s = std::get_if<action::SendToPeer>(&a); s && link_) {
           auto in = fromNode(q.node, s->kind, s->handoverId);
           in.detail = s->detail;
@@ -131,6 +154,10 @@ private:
   std::unique_ptr<HaStateMachine> nodes_[2];
   bool alive_[2] = {true, true};
   bool link_ = true;
+  bool claimFails_[2] = {false, false};
+  core::SelfTestResult selfTest_[2];
+  int claims_[2] = {0, 0};
+  int failedClaims_[2] = {0, 0};
   core::MonotonicTime now_ = core::MonotonicTime{} + 1h;
   std::deque<Queued> queue_;
 };
@@ -292,6 +319,152 @@ TEST(HaPair, PartitionThenHealLeavesExactlyOneActive) {
   p.run(100ms);
   EXPECT_EQ(activeCount(p), 1);
   EXPECT_EQ(p.state(0), S::Active); // priority tie: member 1 wins
+}
+
+// --- Fitness: self-test, claim failure, back-off ---------------------------------------------
+
+const core::SelfTestResult kNoCapNetAdmin{core::UnfitCode::NoCapNetAdmin,
+                                          "cannot claim: the process lacks CAP_NET_ADMIN"};
+
+TEST(HaPairFitness, ANodeUnfitAtStartIsNeverElectedAndThePeerServes) {
+  Pair p(250, 100);  // member 1 would win the election
+  p.setSelfTest(0, kNoCapNetAdmin);
+  p.start(0);
+  p.start(1);
+  p.run(2s);
+  EXPECT_EQ(p.state(0), S::Fault);
+  EXPECT_FALSE(p.node(0).fit());
+  EXPECT_EQ(p.node(0).unfitReason(), kNoCapNetAdmin.problem);
+  EXPECT_EQ(p.state(1), S::Active);
+  EXPECT_EQ(p.claims(0), 0);
+  EXPECT_EQ(p.node(1).peer().unfitCode, core::UnfitCode::NoCapNetAdmin);
+}
+
+TEST(HaPairFitness, AnUnfitNodeRefusesTakeover) {
+  Pair p(250, 100);
+  p.setSelfTest(0, kNoCapNetAdmin);
+  p.start(0);
+  p.start(1);
+  p.run(200ms);
+  p.fire(0, E::OperatorTakeover);
+  ASSERT_EQ(p.completions.size(), 1u);
+  EXPECT_EQ(p.completions[0].rfind("fail:", 0), 0u) << p.completions[0];
+  EXPECT_NE(p.completions[0].find("CAP_NET_ADMIN"), std::string::npos) << p.completions[0];
+  EXPECT_EQ(p.state(1), S::Active);
+  EXPECT_EQ(p.claims(0), 0);
+}
+
+TEST(HaPairFitness, FailoverTowardsAnUnfitPeerIsRefusedByTheActiveBeforeItLetsGo) {
+  Pair p(250, 100);
+  p.setSelfTest(0, kNoCapNetAdmin);
+  p.start(0);
+  p.start(1);
+  p.run(200ms);
+  ASSERT_EQ(p.state(1), S::Active);
+  p.fire(1, E::OperatorFailover);
+  ASSERT_EQ(p.completions.size(), 1u);
+  EXPECT_EQ(p.completions[0],
+            "fail:peer unfit: cannot claim (no CAP_NET_ADMIN) (member 1 is fault); this node "
+            "stays active");
+  EXPECT_EQ(p.state(1), S::Active);  // never let go
+  EXPECT_EQ(p.claims(0), 0);
+}
+
+TEST(HaPairFitness, AFailedClaimHandsTheRoleBackToTheFitPeerAtOnce) {
+  Pair p(100, 250);
+  p.start(0);
+  p.start(1);
+  p.run(200ms);
+  ASSERT_EQ(p.state(1), S::Active);
+  p.failClaims(0, true);  // the self-test passed, but the claim fails (interface renamed)
+  p.fire(1, E::OperatorFailover);
+  // No time has passed: no dead interval, no election wait.
+  EXPECT_EQ(p.state(0), S::Fault);
+  EXPECT_EQ(p.state(1), S::Active);
+  EXPECT_EQ(p.failedClaims(0), 1);
+  EXPECT_NE(p.node(0).unfitReason().find("Operation not permitted"), std::string::npos);
+  EXPECT_EQ(p.node(1).peer().unfitCode, core::UnfitCode::ClaimFailed);
+}
+
+TEST(HaPairFitness, BackOffEndBringsASelfTestAndStandbyNotAClaim) {
+  Pair p(100, 250);
+  p.start(0);
+  p.start(1);
+  p.run(200ms);
+  p.failClaims(0, true);
+  p.fire(1, E::OperatorFailover);
+  ASSERT_EQ(p.state(0), S::Fault);
+  p.run(900ms);
+  EXPECT_EQ(p.state(0), S::Fault);  // the back-off (1 s) still runs
+  p.run(200ms);
+  EXPECT_EQ(p.state(0), S::Standby);  // self-test passed: a standby, not a claim
+  EXPECT_TRUE(p.node(0).fit());
+  EXPECT_EQ(p.claims(0), 1);
+  EXPECT_EQ(p.state(1), S::Active);
+}
+
+TEST(HaPairFitness, NeverTwoFailedClaimsInARowWhileAFitPeerIsThere) {
+  // The worst case: the claim keeps failing though the self-test passes, and the failing node
+  // outranks the peer and preempts.
+  Pair p(100, 250, /*preemptB=*/true);
+  p.failClaims(1, true);
+  p.start(0);
+  p.start(1);
+  p.run(60s);
+  EXPECT_EQ(p.failedClaims(1), 1);
+  EXPECT_EQ(p.state(0), S::Active);
+  EXPECT_EQ(p.state(1), S::Standby);
+  EXPECT_EQ(p.claims(0), 1);
+}
+
+TEST(HaPairFitness, ARetestThatFailsKeepsTheNodeUnfitAndBacksOffFurther) {
+  Pair p(100, 250);
+  p.start(0);
+  p.start(1);
+  p.run(200ms);
+  p.failClaims(0, true);
+  p.fire(1, E::OperatorFailover);
+  p.setSelfTest(0, {core::UnfitCode::NoInterface, "cannot claim: the VIP interface 'eth9' "
+                                                  "does not exist on this host"});
+  p.run(1100ms);
+  EXPECT_EQ(p.state(0), S::Fault);
+  EXPECT_NE(p.node(0).unfitReason().find("eth9"), std::string::npos);
+  p.setSelfTest(0, {});
+  p.run(1s);
+  EXPECT_EQ(p.state(0), S::Fault);  // the next retest is 2 s after the failed one
+  p.run(1100ms);
+  EXPECT_EQ(p.state(0), S::Standby);
+  EXPECT_EQ(p.state(1), S::Active);
+}
+
+TEST(HaPairFitness, BothUnfitNobodyClaims) {
+  Pair p(100, 250);
+  p.setSelfTest(0, kNoCapNetAdmin);
+  p.setSelfTest(1, kNoCapNetAdmin);
+  p.start(0);
+  p.start(1);
+  p.run(5s);
+  EXPECT_EQ(p.state(0), S::Fault);
+  EXPECT_EQ(p.state(1), S::Fault);
+  EXPECT_EQ(p.claims(0) + p.claims(1), 0);
+}
+
+TEST(HaPairFitness, AClaimFailedWithNoFitPeerIsRetriedAfterTheBackOff) {
+  // Nobody else can serve: the node retries (after the back-off and a self-test) rather than
+  // give up; the back-off doubles, so a lasting fault costs one claim per 30 s at most.
+  Pair p(250, 100);
+  p.start(0);
+  p.start(1);
+  p.run(200ms);
+  p.failClaims(1, true);
+  p.kill(0, true);
+  p.run(500ms);
+  EXPECT_EQ(p.failedClaims(1), 1);  // the claim on failover; retry due at +1 s
+  p.run(1s);
+  EXPECT_EQ(p.failedClaims(1), 2);  // retest 1 s after: claim, failed; next after 2 s
+  p.failClaims(1, false);
+  p.run(3s);
+  EXPECT_EQ(p.state(1), S::Active);
 }
 
 } // namespace

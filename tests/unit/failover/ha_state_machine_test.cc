@@ -157,7 +157,7 @@ const std::vector<Row> kTable = {
   {S::Waiting, E::SteeringFailed, S::Waiting}, {S::Waiting, E::TrafficConflict, S::Waiting},
   {S::Waiting, E::OperatorFailover, S::Waiting}, {S::Waiting, E::OperatorTakeover, S::TakingOver},
   {S::Waiting, E::MaintenanceOn, S::Maintenance}, {S::Waiting, E::MaintenanceOff, S::Waiting},
-  {S::Waiting, E::Shutdown, S::Terminated},
+  {S::Waiting, E::Shutdown, S::Terminated}, {S::Waiting, E::SelfTest, S::Waiting},
   // Standby: the peer is active and alive.
   {S::Standby, E::Start, S::Standby}, {S::Standby, E::PeerHeartbeat, S::TakingOver},
   {S::Standby, E::PeerHandoverRequest, S::Standby}, {S::Standby, E::PeerHandoverReady, S::TakingOver},
@@ -168,7 +168,7 @@ const std::vector<Row> kTable = {
   {S::Standby, E::SteeringFailed, S::Standby}, {S::Standby, E::TrafficConflict, S::Standby},
   {S::Standby, E::OperatorFailover, S::Standby}, {S::Standby, E::OperatorTakeover, S::Standby},
   {S::Standby, E::MaintenanceOn, S::Maintenance}, {S::Standby, E::MaintenanceOff, S::Standby},
-  {S::Standby, E::Shutdown, S::Terminated},
+  {S::Standby, E::Shutdown, S::Terminated}, {S::Standby, E::SelfTest, S::Standby},
   // TakingOver: no peer heard.
   {S::TakingOver, E::Start, S::TakingOver}, {S::TakingOver, E::PeerHeartbeat, S::TakingOver},
   {S::TakingOver, E::PeerHandoverRequest, S::TakingOver}, {S::TakingOver, E::PeerHandoverReady, S::TakingOver},
@@ -176,10 +176,10 @@ const std::vector<Row> kTable = {
   {S::TakingOver, E::PeerTakeoverRequest, S::TakingOver}, {S::TakingOver, E::PeerChannelDown, S::TakingOver},
   {S::TakingOver, E::Tick, S::TakingOver}, {S::TakingOver, E::LinkDown, S::Fault},
   {S::TakingOver, E::LinkUp, S::TakingOver}, {S::TakingOver, E::SteeringAcquired, S::Active},
-  {S::TakingOver, E::SteeringFailed, S::Standby}, {S::TakingOver, E::TrafficConflict, S::TakingOver},
+  {S::TakingOver, E::SteeringFailed, S::Fault}, {S::TakingOver, E::TrafficConflict, S::TakingOver},
   {S::TakingOver, E::OperatorFailover, S::TakingOver}, {S::TakingOver, E::OperatorTakeover, S::TakingOver},
   {S::TakingOver, E::MaintenanceOn, S::TakingOver}, {S::TakingOver, E::MaintenanceOff, S::TakingOver},
-  {S::TakingOver, E::Shutdown, S::Terminated},
+  {S::TakingOver, E::Shutdown, S::Terminated}, {S::TakingOver, E::SelfTest, S::TakingOver},
   // Active: the peer is a fit standby.
   {S::Active, E::Start, S::Active}, {S::Active, E::PeerHeartbeat, S::Active},
   {S::Active, E::PeerHandoverRequest, S::Active}, {S::Active, E::PeerHandoverReady, S::Active},
@@ -190,7 +190,7 @@ const std::vector<Row> kTable = {
   {S::Active, E::SteeringFailed, S::Active}, {S::Active, E::TrafficConflict, S::Active},
   {S::Active, E::OperatorFailover, S::HandingOver}, {S::Active, E::OperatorTakeover, S::Active},
   {S::Active, E::MaintenanceOn, S::HandingOver}, {S::Active, E::MaintenanceOff, S::Active},
-  {S::Active, E::Shutdown, S::Terminated},
+  {S::Active, E::Shutdown, S::Terminated}, {S::Active, E::SelfTest, S::Active},
   // HandingOver: waiting for the standby's confirmation.
   {S::HandingOver, E::Start, S::HandingOver}, {S::HandingOver, E::PeerHeartbeat, S::HandingOver},
   {S::HandingOver, E::PeerHandoverRequest, S::HandingOver}, {S::HandingOver, E::PeerHandoverReady, S::Standby},
@@ -201,7 +201,7 @@ const std::vector<Row> kTable = {
   {S::HandingOver, E::SteeringFailed, S::HandingOver}, {S::HandingOver, E::TrafficConflict, S::Active},
   {S::HandingOver, E::OperatorFailover, S::HandingOver}, {S::HandingOver, E::OperatorTakeover, S::HandingOver},
   {S::HandingOver, E::MaintenanceOn, S::HandingOver}, {S::HandingOver, E::MaintenanceOff, S::HandingOver},
-  {S::HandingOver, E::Shutdown, S::Terminated},
+  {S::HandingOver, E::Shutdown, S::Terminated}, {S::HandingOver, E::SelfTest, S::HandingOver},
   // Maintenance: never active; only maintenance off leaves it.
   {S::Maintenance, E::Start, S::Maintenance}, {S::Maintenance, E::PeerHeartbeat, S::Maintenance},
   {S::Maintenance, E::PeerHandoverRequest, S::Maintenance}, {S::Maintenance, E::PeerHandoverReady, S::Maintenance},
@@ -212,7 +212,7 @@ const std::vector<Row> kTable = {
   {S::Maintenance, E::SteeringFailed, S::Maintenance}, {S::Maintenance, E::TrafficConflict, S::Maintenance},
   {S::Maintenance, E::OperatorFailover, S::Maintenance}, {S::Maintenance, E::OperatorTakeover, S::Maintenance},
   {S::Maintenance, E::MaintenanceOn, S::Maintenance}, {S::Maintenance, E::MaintenanceOff, S::TakingOver},
-  {S::Maintenance, E::Shutdown, S::Terminated},
+  {S::Maintenance, E::Shutdown, S::Terminated}, {S::Maintenance, E::SelfTest, S::Maintenance},
   // Fault: unfit until the link comes back.
   {S::Fault, E::Start, S::Fault}, {S::Fault, E::PeerHeartbeat, S::Fault},
   {S::Fault, E::PeerHandoverRequest, S::Fault}, {S::Fault, E::PeerHandoverReady, S::Fault},
@@ -223,7 +223,7 @@ const std::vector<Row> kTable = {
   {S::Fault, E::SteeringFailed, S::Fault}, {S::Fault, E::TrafficConflict, S::Fault},
   {S::Fault, E::OperatorFailover, S::Fault}, {S::Fault, E::OperatorTakeover, S::Fault},
   {S::Fault, E::MaintenanceOn, S::Maintenance}, {S::Fault, E::MaintenanceOff, S::Fault},
-  {S::Fault, E::Shutdown, S::Terminated},
+  {S::Fault, E::Shutdown, S::Terminated}, {S::Fault, E::SelfTest, S::Fault},
 };
 // clang-format on
 
@@ -361,6 +361,69 @@ TEST(HaStateMachineDeadlines, ReturningPeerMakesTheActiveReannounce) {
   }
   EXPECT_TRUE(reassert);
   EXPECT_EQ(d.m.state(), S::Active);
+}
+
+} // namespace
+} // namespace rmha::failover
+
+namespace rmha::failover {
+namespace {
+
+TEST(HaStateMachineFitness, APeerWhoseClaimFailedIsReplacedWithoutAProbe) {
+  // It released before saying so: there is nothing to probe for, and no dead interval to wait.
+  Driver d(settings(2));
+  d.fire(E::Start);
+  d.peer(E::PeerHeartbeat, peerAs(S::TakingOver));
+  auto p = peerAs(S::Fault);
+  p.fit = false;
+  p.unfitCode = core::UnfitCode::ClaimFailed;
+  p.claimFailed = true;
+  const auto t = d.peer(E::PeerHeartbeat, p);
+  EXPECT_EQ(d.m.state(), S::TakingOver);
+  EXPECT_EQ(probeOf(t), Probe::None);
+}
+
+TEST(HaStateMachineFitness, LinkUpDoesNotMakeASelfTestFailedNodeFit) {
+  Driver d(settings(1));
+  EventInput in;
+  in.selfTest = {core::UnfitCode::NoInterface, "cannot claim: no eth9"};
+  d.fire(E::Start, in);
+  ASSERT_EQ(d.m.state(), S::Fault);
+  d.fire(E::LinkDown);
+  const auto t = d.fire(E::LinkUp);
+  EXPECT_EQ(d.m.state(), S::Fault);
+  EXPECT_FALSE(d.m.fit());
+  EXPECT_EQ(d.m.unfitReason(), "cannot claim: no eth9");
+  // ... but it retests at once: what failed may have come back with the link.
+  bool retest = false;
+  for (const auto& a : t.actions) {
+    retest |= std::holds_alternative<action::RunSelfTest>(a);
+  }
+  EXPECT_TRUE(retest);
+}
+
+TEST(HaStateMachineFitness, TheBackOffDoublesToItsCapAndASuccessfulClaimResetsIt) {
+  Driver d(settings(1));
+  d.fire(E::Start);
+  d.now += 61ms;
+  std::vector<double> backoffs;
+  for (int i = 0; i < 7; ++i) {
+    d.fire(E::Tick);  // no peer: the election (then each retest's Standby) claims
+    ASSERT_EQ(d.m.state(), S::TakingOver) << i;
+    d.fire(E::SteeringFailed);
+    ASSERT_EQ(d.m.state(), S::Fault);
+    const auto next = d.m.nextDeadline(d.now);
+    ASSERT_TRUE(next);
+    backoffs.push_back(core::toMillis(*next - d.now));
+    d.now = *next;
+    d.fire(E::Tick);  // RunSelfTest
+    EventInput ok;
+    d.fire(E::SelfTest, ok);
+  }
+  EXPECT_EQ(backoffs, (std::vector<double>{1000, 2000, 4000, 8000, 16000, 30000, 30000}));
+  ASSERT_EQ(d.m.state(), S::TakingOver);
+  d.fire(E::SteeringAcquired);
+  EXPECT_EQ(d.m.claimFailures(), 0);
 }
 
 } // namespace

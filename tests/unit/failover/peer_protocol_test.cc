@@ -111,6 +111,41 @@ TEST(PeerProtocol, AuthenticatedButNonsenseFieldsAreRejected) {
   EXPECT_EQ(decodePeerMessage(encodePeerMessage(m, kKey), kKey).drop, PeerDrop::BadField);
 }
 
+// Byte 10 carries why an unfit sender is unfit; byte 11 stays reserved.
+TEST(PeerProtocol, UnfitCodeRoundTrip) {
+  auto m = sample();
+  m.flags = kFlagClaimFailed;
+  m.unfitCode = 3;  // core::UnfitCode::NoCapNetAdmin
+  const auto f = encodePeerMessage(m, kKey);
+  EXPECT_EQ(f[10], 3);
+  EXPECT_EQ(f[11], 0);
+  const auto r = decodePeerMessage(f, kKey);
+  ASSERT_TRUE(r.message);
+  EXPECT_EQ(r.message->unfitCode, 3);
+  EXPECT_EQ(r.message->flags, kFlagClaimFailed);
+  m.unfitCode = 200;  // a code of a later version: decodes, shown as an unknown reason
+  EXPECT_EQ(decodePeerMessage(encodePeerMessage(m, kKey), kKey).message->unfitCode, 200);
+}
+
+TEST(PeerProtocol, AFrameOfAnEarlierVersionDecodesWithNoUnfitCode) {
+  // Before the code, bytes 10-11 were reserved and 0: such a frame is what a fit node sends.
+  auto m = sample();
+  m.unfitCode = 0;
+  const auto f = encodePeerMessage(m, kKey);
+  EXPECT_EQ(f[10], 0);
+  const auto r = decodePeerMessage(f, kKey);
+  ASSERT_TRUE(r.message);
+  EXPECT_EQ(r.message->unfitCode, 0);
+}
+
+TEST(PeerProtocol, ByteElevenIsStillReserved) {
+  auto f = encodePeerMessage(sample(), kKey);
+  f[11] = 1;
+  unsigned int len = 32;
+  HMAC(EVP_sha256(), kKey.data(), static_cast<int>(kKey.size()), f.data(), 40, &f[40], &len);
+  EXPECT_EQ(decodePeerMessage(f, kKey).drop, PeerDrop::BadField);
+}
+
 TEST(ReplayGuard, RejectsReplayAcceptsReorderWithinWindow) {
   ReplayGuard g(60ms);
   const auto t = core::MonotonicTime{} + 1h;

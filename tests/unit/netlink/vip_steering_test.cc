@@ -21,6 +21,11 @@ const MacAddress kThirdMac{0x00, 0x00, 0x5e, 0x00, 0x53, 0x03};
 const Ipv4Address kVip{192, 0, 2, 10};
 
 struct FakeBackend final : VipBackend {
+  Privileges privileges() override { return privs; }
+  std::error_code probeAddressChange(int) override {
+    ++addressProbes;
+    return addressProbeError;
+  }
   std::error_code open(const std::string&, const std::string& f, FrameHandler onFrame,
                        MacAddress& mac, int& ifindex) override {
     ++opens;
@@ -29,7 +34,7 @@ struct FakeBackend final : VipBackend {
       return openError;
     }
     handler = std::move(onFrame);
-    mac = kOurMac;
+    mac = ourMac;
     ifindex = 7;
     return {};
   }
@@ -69,7 +74,10 @@ struct FakeBackend final : VipBackend {
     return n;
   }
 
-  int opens = 0, adds = 0, removes = 0, neighbourReads = 0;
+  int opens = 0, adds = 0, removes = 0, neighbourReads = 0, addressProbes = 0;
+  Privileges privs;
+  std::error_code addressProbeError;
+  MacAddress ourMac = kOurMac;
   std::vector<NeighbourEntry> neighbourTable;
   unsigned lastPrefix = 0, lastLifetime = 0;
   bool present_ = false;
@@ -473,6 +481,62 @@ TEST_F(VipSteeringTest, ThePeersSimultaneousProbeIsStillAConflict) {
   drain();
   ASSERT_EQ(results.size(), 1u);
   EXPECT_EQ(results[0], make_error_code(SteeringError::AddressConflict));
+}
+
+// The self-test: everything a claim needs, checked without claiming (nothing added, nothing
+// sent), each problem with its code and a sentence that says what to fix.
+TEST_F(VipSteeringTest, SelfTestPassesWithoutClaimingOrSending) {
+  make(options());
+  const auto r = steering->selfTest();
+  EXPECT_TRUE(r.ok()) << r.problem;
+  EXPECT_EQ(backend->addressProbes, 1);
+  EXPECT_EQ(backend->adds, 0);
+  EXPECT_EQ(backend->removes, 0);
+  EXPECT_TRUE(backend->sent.empty());
+  EXPECT_FALSE(steering->owned());
+}
+
+TEST_F(VipSteeringTest, SelfTestFindsAMissingInterface) {
+  make(options());
+  backend->openError = std::make_error_code(std::errc::no_such_device);
+  const auto r = steering->selfTest();
+  EXPECT_EQ(r.code, core::UnfitCode::NoInterface);
+  EXPECT_NE(r.problem.find("'eth0' does not exist"), std::string::npos) << r.problem;
+  EXPECT_NE(r.problem.find("vip-interface"), std::string::npos) << r.problem;
+}
+
+TEST_F(VipSteeringTest, SelfTestFindsAMissingCapability) {
+  make(options());
+  backend->privs.netAdmin = false;
+  auto r = steering->selfTest();
+  EXPECT_EQ(r.code, core::UnfitCode::NoCapNetAdmin);
+  EXPECT_NE(r.problem.find("CAP_NET_ADMIN"), std::string::npos) << r.problem;
+  backend->privs = {true, false};
+  r = steering->selfTest();
+  EXPECT_EQ(r.code, core::UnfitCode::NoCapNetRaw);
+  EXPECT_NE(r.problem.find("lacks CAP_NET_RAW"), std::string::npos) << r.problem;
+  EXPECT_EQ(backend->opens, 0);  // said before anything is opened
+}
+
+TEST_F(VipSteeringTest, SelfTestFindsAPacketSocketThatDoesNotOpen) {
+  make(options());
+  backend->openError = std::make_error_code(std::errc::operation_not_permitted);
+  EXPECT_EQ(steering->selfTest().code, core::UnfitCode::NoCapNetRaw);
+  backend->openError = std::make_error_code(std::errc::io_error);
+  const auto r = steering->selfTest();
+  EXPECT_EQ(r.code, core::UnfitCode::PacketSocket);
+  EXPECT_NE(r.problem.find("packet socket"), std::string::npos) << r.problem;
+}
+
+TEST_F(VipSteeringTest, SelfTestFindsAddressChangesRefused) {
+  make(options());
+  backend->addressProbeError = std::make_error_code(std::errc::operation_not_permitted);
+  EXPECT_EQ(steering->selfTest().code, core::UnfitCode::NoCapNetAdmin);
+  backend->addressProbeError = std::make_error_code(std::errc::invalid_argument);
+  EXPECT_EQ(steering->selfTest().code, core::UnfitCode::AddressDenied);
+  backend->addressProbeError = {};
+  backend->ourMac = MacAddress{};  // not an Ethernet interface
+  EXPECT_EQ(steering->selfTest().code, core::UnfitCode::NoInterface);
 }
 
 } // namespace
