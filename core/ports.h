@@ -115,6 +115,11 @@ public:
   /// be the peer itself with a broken peer link, so even its answers count as a conflict.
   /// Default: acquire().
   virtual void acquireStrict(SteeringDone done) { acquire(std::move(done)); }
+  /// The same, when the peer was heard and went silent: an answer from the peer's own
+  /// address (its kernel still holds the VIP: its process may be stalled, not dead) ends the
+  /// acquire with peerAnsweredError() and claims nothing; the engine decides when to claim
+  /// anyway. A steering that cannot tell the peer's answer apart: acquire().
+  virtual void acquireAskPeer(SteeringDone done) { acquire(std::move(done)); }
   /// Stops this node receiving the traffic. Synchronous and best effort: it never fails the
   /// release, it logs.
   virtual void release() = 0;
@@ -130,6 +135,19 @@ public:
   /// start and before a node that failed is trusted again. Default: nothing to check.
   virtual SelfTestResult selfTest() { return {}; }
 };
+
+/// acquireAskPeer()'s answer when the silent peer answered for the traffic itself.
+inline std::error_code peerAnsweredError() {
+  class Category final : public std::error_category {
+  public:
+    const char* name() const noexcept override { return "rmha.steering.peer"; }
+    std::string message(int) const override {
+      return "the silent peer's own address answered for the VIP";
+    }
+  };
+  static const Category category;
+  return {1, category};
+}
 
 // ---------------------------------------------------------------------------------------------
 // SessionStore: the resource manager's calls, as the HA engine sees them.

@@ -27,6 +27,9 @@ HaService::HaService(HaServiceOptions options, const core::TimeSource& time,
                      core::ServiceControl& service, const core::SessionStore& sessions)
     : options_(std::move(options)), time_(time), peer_(peer), steering_(steering), links_(links),
       service_(service), sessions_(sessions), machine_(options_.engine) {
+  if (options_.stallThreshold <= core::Duration::zero()) {
+    options_.stallThreshold = options_.engine.deadInterval / 2;
+  }
   heartbeatTimer_ = timers.createTimer([this] { onHeartbeatTimer(); });
   deadlineTimer_ = timers.createTimer([this] { feed(HaEvent::Tick); });
   pauseTimer_ = timers.createTimer([this] {
@@ -74,6 +77,8 @@ void HaService::shutdown() {
   feed(HaEvent::Shutdown);
   heartbeatTimer_->disable();
   deadlineTimer_->disable();
+  heartbeatDue_.reset();
+  deadlineDue_.reset();
 }
 
 void HaService::command(HaEvent event, CommandDone done) {
@@ -151,6 +156,9 @@ void HaService::completeCommand(bool ok, const std::string& message) {
 }
 
 void HaService::feed(HaEvent event, const EventInput& input) {
+  if (!feeding_) {
+    noticeStall();  // before the event: the machine must know first that the silence was ours
+  }
   queue_.push_back({event, input});
   if (feeding_) {
     return;
@@ -202,10 +210,13 @@ void HaService::applyAction(const Action& a) {
             }
             EventInput in;
             in.detail = ec ? ec.message() : "";
+            in.peerAnswered = ec == core::peerAnsweredError();
+            peerAnswers_ += in.peerAnswered ? 1 : 0;
             feed(ec ? HaEvent::SteeringFailed : HaEvent::SteeringAcquired, in);
           };
           switch (act.probe) {
           case action::AcquireTraffic::Probe::Strict: steering_.acquireStrict(std::move(done)); break;
+          case action::AcquireTraffic::Probe::AskPeer: steering_.acquireAskPeer(std::move(done)); break;
           case action::AcquireTraffic::Probe::IgnorePeer: steering_.acquire(std::move(done)); break;
           case action::AcquireTraffic::Probe::None: steering_.acquireReleased(std::move(done)); break;
           }
@@ -313,10 +324,16 @@ void HaService::sendToPeer(PeerMsgKind kind, std::uint32_t handoverId) {
 
 void HaService::onHeartbeatTimer() {
   if (machine_.state() == HaState::Terminated) {
+    heartbeatDue_.reset();
     return;
   }
+  // Tell the peer first that this node lives; then let the machine know if it was stalled.
   sendToPeer(PeerMsgKind::Heartbeat, 0);
+  if (!feeding_ && overdue() > options_.stallThreshold) {
+    feed(HaEvent::Tick);  // feed() tells the machine of the stall first
+  }
   heartbeatTimer_->enable(options_.heartbeatInterval);
+  heartbeatDue_ = time_.monotonicTime() + options_.heartbeatInterval;
 }
 
 void HaService::armDeadline() {
@@ -324,9 +341,55 @@ void HaService::armDeadline() {
   const auto next = machine_.nextDeadline(now);
   if (!next || machine_.state() == HaState::Terminated) {
     deadlineTimer_->disable();
+    deadlineDue_.reset();
     return;
   }
   deadlineTimer_->enable(*next > now ? *next - now : core::Duration::zero());
+  deadlineDue_ = std::max(*next, now);
+}
+
+// A timer of ours that fires (or is still pending) much later than it was due means this
+// node did not run meanwhile: its VM was stalled, the process stopped, the clock jumped. The
+// monotonic clock moved on, so the peer's silence looks long, but it was ours. The machine is
+// told once per episode (the overdue timers of one stall are one episode).
+core::Duration HaService::overdue() const {
+  const auto now = time_.monotonicTime();
+  core::Duration late{};
+  for (const auto& due : {heartbeatDue_, deadlineDue_}) {
+    if (due && now - *due > late) {
+      late = now - *due;
+    }
+  }
+  return late;
+}
+
+void HaService::noticeStall() {
+  const auto now = time_.monotonicTime();
+  const auto overdue = this->overdue();
+  if (overdue <= options_.stallThreshold) {
+    return;
+  }
+  const auto began = now - overdue;
+  const bool sameEpisode = stalls_ > 0 && began < lastStallEnd_;
+  lastStallEnd_ = now;
+  if (sameEpisode) {
+    return;
+  }
+  ++stalls_;
+  lastStall_ = overdue;
+  worstStall_ = std::max(worstStall_, overdue);
+  RMHA_LOG(Warn, "failover", "HA_SELF_STALLED this node was stalled for {:.1f} ms; not counting "
+           "it against the peer", core::toMillis(overdue));
+  EventInput in;
+  in.stalledFor = overdue;
+  queue_.push_back({HaEvent::Tick, in});
+}
+
+void HaService::notePeerGap(core::MonotonicTime now) {
+  if (lastPeerMessage_) {
+    worstPeerGap_ = std::max(worstPeerGap_, now - *lastPeerMessage_);
+  }
+  lastPeerMessage_ = now;
 }
 
 void HaService::record(const Transition& t, HaEvent event) {
@@ -355,6 +418,7 @@ void HaService::record(const Transition& t, HaEvent event) {
 void HaService::onPeerMessage(const PeerMessage& m, int path) {
   lastPath_ = path;
   lastPeerSessions_ = m.sessions;
+  notePeerGap(time_.monotonicTime());
   EventInput in;
   in.peer.member = m.member;
   in.peer.state = m.state;
@@ -446,7 +510,17 @@ nlohmann::json HaService::status() const {
                     {"bond_active_slave", n.bondActiveSlave}});
   }
   j["nics"] = nics;
-  j["counters"] = {{"transitions", transitions_}, {"reasserts", reasserts_}};
+  j["timers"] = {{"heartbeat_interval_ms", core::toMillis(options_.heartbeatInterval)},
+                 {"dead_interval_ms", core::toMillis(s.deadInterval)},
+                 {"stall_threshold_ms", core::toMillis(options_.stallThreshold)},
+                 {"peer_answer_wait_ms", core::toMillis(s.peerAnswerWait)}};
+  j["counters"] = {{"transitions", transitions_},
+                   {"reasserts", reasserts_},
+                   {"stalls", stalls_},
+                   {"last_stall_ms", core::toMillis(lastStall_)},
+                   {"worst_stall_ms", core::toMillis(worstStall_)},
+                   {"worst_heartbeat_gap_ms", core::toMillis(worstPeerGap_)},
+                   {"probe_answered_by_peer", peerAnswers_}};
   return j;
 }
 

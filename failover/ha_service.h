@@ -5,6 +5,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -22,6 +23,9 @@ struct HaServiceOptions {
   std::string modeName;       ///< for status: none / active-standby / active-active
   /// Graceful handover: how long the active waits for the standby to hold every session.
   core::Duration handoverSyncTimeout = std::chrono::seconds(5);
+  /// A timer of this node that fires later than this means the node itself was stalled
+  /// (0: half the dead interval).
+  core::Duration stallThreshold{};
 };
 
 /// Graceful handover (session replication): before an operator failover or maintenance
@@ -87,6 +91,9 @@ private:
   void sendToPeer(PeerMsgKind kind, std::uint32_t handoverId);
   void onHeartbeatTimer();
   void armDeadline();
+  void noticeStall();
+  core::Duration overdue() const;  ///< how late the most overdue timer of ours is now
+  void notePeerGap(core::MonotonicTime now);
   void record(const Transition& t, HaEvent event);
   bool gateApplies(HaEvent event) const;
   void commandThroughGate(HaEvent event);
@@ -132,6 +139,17 @@ private:
   std::string lastDecision_;
   core::MonotonicTime lastDecisionLogged_{};
   core::MonotonicTime lastReassert_{};
+  // Stall detection: when each timer was due, and the last stall episode seen.
+  std::optional<core::MonotonicTime> heartbeatDue_;
+  std::optional<core::MonotonicTime> deadlineDue_;
+  core::MonotonicTime lastStallEnd_{};
+  std::uint64_t stalls_ = 0;
+  core::Duration worstStall_{};
+  core::Duration lastStall_{};
+  // The peer's heartbeats as this node heard them (any path).
+  std::optional<core::MonotonicTime> lastPeerMessage_;
+  core::Duration worstPeerGap_{};
+  std::uint64_t peerAnswers_ = 0;  ///< probes the silent peer answered (takeover held back)
 };
 
 } // namespace rmha::failover

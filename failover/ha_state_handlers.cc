@@ -121,6 +121,18 @@ void HaStateMachine::onTakingOver(Ctx& c) {
     c.go(HaState::Active, "traffic acquired");
     return;
   case HaEvent::SteeringFailed:
+    if (c.in.peerAnswered && !commandPending_) {
+      // Not a failure: the silent peer's own MAC answered for the VIP. Stand by for one more
+      // heartbeat window; a heartbeat ends the wait, silence claims over its leftover.
+      peerAnsweredFor_ = peerLastHeard_;
+      peerAnsweredUntil_ = c.now + settings_.peerAnswerWait;
+      c.act(ReleaseTraffic{});
+      c.go(HaState::Standby,
+           fmt::format("the silent peer (member {}) answered the probe for the VIP: it may be "
+                       "stalled, not dead; waiting {:.0f} ms more for its heartbeat",
+                       peer_.member, core::toMillis(settings_.peerAnswerWait)));
+      return;
+    }
     claimFailed(c);
     return;
   case HaEvent::LinkDown:

@@ -16,6 +16,9 @@ Transition HaStateMachine::onEvent(HaEvent event, const EventInput& input,
                                    core::MonotonicTime now) {
   Ctx c{event, input, now, Transition{state_, state_, {}, {}}};
   peerReturned_ = false;
+  if (event == HaEvent::Tick && input.stalledFor > core::Duration::zero()) {
+    recordStall(input.stalledFor, now);
+  }
   recordPeer(input, event, now);
   if (event == HaEvent::LinkDown) {
     fit_ = false;
@@ -82,6 +85,8 @@ void HaStateMachine::recordPeer(const EventInput& in, HaEvent e, core::Monotonic
     peer_ = in.peer;
     peerHeard_ = true;
     peerLastHeard_ = now;
+    stallGraceUntil_ = {};
+    peerAnsweredUntil_ = {};
     // A peer that says it is terminated is gone now, not after the dead interval.
     peerGone_ = in.peer.state == HaState::Terminated;
     break;
@@ -94,8 +99,25 @@ void HaStateMachine::recordPeer(const EventInput& in, HaEvent e, core::Monotonic
   }
 }
 
+void HaStateMachine::recordStall(core::Duration stalledFor, core::MonotonicTime now) {
+  // This node did not run for `stalledFor`: heartbeats that arrived meanwhile still wait in
+  // its sockets, and the peer's silence of that time proves nothing. A peer that was alive
+  // when the stall began counts alive for one more dead interval from now, long enough to
+  // read what is queued and to hear the peer's next heartbeats. A closed channel still ends
+  // it at once.
+  const auto began = now - stalledFor;
+  if (peerHeard_ && !peerGone_ && began - peerLastHeard_ < settings_.deadInterval) {
+    stallGraceUntil_ = std::max(stallGraceUntil_, now + settings_.deadInterval);
+  }
+}
+
 bool HaStateMachine::peerAlive(core::MonotonicTime now) const {
-  return peerHeard_ && !peerGone_ && now - peerLastHeard_ < settings_.deadInterval;
+  return peerHeard_ && !peerGone_ &&
+         (now - peerLastHeard_ < settings_.deadInterval || now < stallGraceUntil_);
+}
+
+bool HaStateMachine::waitingForAnsweredPeer(core::MonotonicTime now) const {
+  return peerAnsweredFor_ == peerLastHeard_ && now < peerAnsweredUntil_;
 }
 
 bool HaStateMachine::peerClaimsTraffic(core::MonotonicTime now) const {
@@ -124,6 +146,8 @@ std::optional<core::MonotonicTime> HaStateMachine::nextDeadline(core::MonotonicT
   };
   if (peerHeard_ && !peerGone_) {
     consider(peerLastHeard_ + settings_.deadInterval);
+    consider(stallGraceUntil_);
+    consider(peerAnsweredUntil_);
   }
   if (state_ == HaState::Waiting) {
     consider(electionDeadline_);
@@ -247,6 +271,9 @@ void HaStateMachine::evaluate(Ctx& c, const std::string& why) {
   if (cur == HaState::Waiting && c.now < electionDeadline_) {
     return;
   }
+  if (!peerGone_ && waitingForAnsweredPeer(c.now)) {
+    return;  // its MAC answered the probe: one more heartbeat window before claiming anyway
+  }
   if (!peerHeard_) {
     beginTakeover(c, "no peer heard while waiting");
   } else if (peerGone_) {
@@ -297,9 +324,16 @@ void HaStateMachine::beginTakeover(Ctx& c, const std::string& why) {
       peerHeard_ && (peerGone_ || peer_.yielding ||
                      !(peer_.state == HaState::Active || peer_.state == HaState::TakingOver ||
                        peer_.state == HaState::HandingOver));
-  c.act(AcquireTraffic{!peerHeard_  ? AcquireTraffic::Probe::Strict
-                       : peerLetGo ? AcquireTraffic::Probe::None
-                                   : AcquireTraffic::Probe::IgnorePeer});
+  // A silent peer's answer to the probe stops the first claim (AskPeer): its kernel is up, so
+  // its process may only be stalled. After one more window of silence for the same silence,
+  // or on an operator's order, the claim goes ahead over its leftover VIP (IgnorePeer): a
+  // frozen process must not block the takeover, and the VIP's lifetime ends its copy.
+  const bool askedAlready = peerAnsweredFor_ == peerLastHeard_ &&
+                            peerAnsweredUntil_ > core::MonotonicTime{};
+  c.act(AcquireTraffic{!peerHeard_                      ? AcquireTraffic::Probe::Strict
+                       : peerLetGo                     ? AcquireTraffic::Probe::None
+                       : askedAlready || commandPending_ ? AcquireTraffic::Probe::IgnorePeer
+                                                         : AcquireTraffic::Probe::AskPeer});
   c.go(HaState::TakingOver, why);
 }
 

@@ -27,6 +27,10 @@ struct EngineSettings {
   /// claim in a row up to claimBackoffMax; then it re-runs the self-test.
   core::Duration claimBackoffMin = std::chrono::seconds(1);
   core::Duration claimBackoffMax = std::chrono::seconds(30);
+  /// A silent peer whose own MAC still answered the takeover probe gets this much longer to
+  /// send a heartbeat before the claim goes ahead anyway (its kernel is up: its process may be
+  /// stalled, not dead).
+  core::Duration peerAnswerWait = core::Millis{10};
 };
 
 /// What the peer's last authenticated message said.
@@ -47,6 +51,11 @@ struct EventInput {
   bool fit = true;              ///< for Start: is the node fit (NICs up)?
   std::string detail;           ///< reason text: link, conflict MAC, steering error, refusal
   core::SelfTestResult selfTest; ///< for Start and SelfTest: can this node claim at all?
+  /// For Tick: this node itself was stalled (a timer fired this late, or the monotonic clock
+  /// jumped); zero when it was not. The silence of that time is not the peer's.
+  core::Duration stalledFor{};
+  /// For SteeringFailed: the probe was answered from the peer's own address (AskPeer).
+  bool peerAnswered = false;
 };
 
 namespace action {
@@ -54,7 +63,10 @@ namespace action {
 struct AcquireTraffic {
   enum class Probe {
     Strict,       ///< the peer was never heard: even its answers are a conflict
-    IgnorePeer,   ///< the peer was heard and went silent: its answers are its leftover VIP
+    AskPeer,      ///< the peer was heard and went silent: its answer means its kernel is up;
+                  ///< the shell answers SteeringFailed with peerAnswered, not a claim
+    IgnorePeer,   ///< as AskPeer, after the wait (or by operator order): its answers are its
+                  ///< leftover VIP, the claim goes ahead
     None,         ///< the peer let go (said so, or its process is gone): no probe
   };
   Probe probe = Probe::Strict;
@@ -102,6 +114,8 @@ public:
   std::optional<core::MonotonicTime> nextDeadline(core::MonotonicTime now) const;
 
   bool peerAlive(core::MonotonicTime now) const;
+  /// Until when this node's own stall keeps the peer counted alive ({} when no grace runs).
+  core::MonotonicTime stallGraceUntil() const { return stallGraceUntil_; }
   bool peerKnown() const { return peerHeard_; }
   const PeerView& peer() const { return peer_; }
   core::MonotonicTime peerLastHeard() const { return peerLastHeard_; }
@@ -119,6 +133,8 @@ public:
 private:
   struct Ctx;
   void recordPeer(const EventInput& in, HaEvent e, core::MonotonicTime now);
+  void recordStall(core::Duration stalledFor, core::MonotonicTime now);
+  bool waitingForAnsweredPeer(core::MonotonicTime now) const;
 
   void onInit(Ctx& c);
   void onStandalone(Ctx& c);
@@ -173,6 +189,9 @@ private:
   bool commandPending_ = false;         ///< an operator command waits for an outcome
   bool peerReturned_ = false;           ///< this event brought back a peer we had lost
   core::MonotonicTime nextPreemptAt_{};
+  core::MonotonicTime stallGraceUntil_{};  ///< own stall: the peer counts alive until then
+  core::MonotonicTime peerAnsweredUntil_{}; ///< the silent peer answered the probe: wait
+  core::MonotonicTime peerAnsweredFor_{};   ///< ... for the silence that began then
 };
 
 } // namespace rmha::failover

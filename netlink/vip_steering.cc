@@ -128,11 +128,19 @@ std::error_code VipSteering::prepare() {
 
 void VipSteering::acquire(core::SteeringDone done) {
   strict_ = false;
+  askPeer_ = false;
   acquire(std::move(done), options_.probe);
 }
 
 void VipSteering::acquireStrict(core::SteeringDone done) {
   strict_ = true;
+  askPeer_ = false;
+  acquire(std::move(done), options_.probe);
+}
+
+void VipSteering::acquireAskPeer(core::SteeringDone done) {
+  strict_ = false;
+  askPeer_ = true;
   acquire(std::move(done), options_.probe);
 }
 
@@ -357,6 +365,13 @@ void VipSteering::onFrame(const std::uint8_t* data, std::size_t len) {
     const bool probing = arp->senderIp == Ipv4Address{} && arp->targetIp == vip_ &&
                          arp->op == kArpRequest;
     if (claimsVip && isPeerLeftover(arp->senderMac)) {
+      if (askPeer_) {
+        // The silent peer's kernel still answers: the engine gives its process one more
+        // heartbeat window before claiming over it.
+        probeTimer_->disable();
+        state_ = State::Idle;
+        complete(core::peerAnsweredError());
+      }
       return;  // keep listening: a third station may answer too
     }
     if (claimsVip || probing) {
@@ -386,8 +401,13 @@ bool VipSteering::isPeerLeftover(const MacAddress& mac) {
   const auto* peer = peerOf(mac);
   if (peer && !peerLogged_) {
     peerLogged_ = true;
-    RMHA_LOG(Info, "garp", "{}: probe answered by the peer {} ({}): its leftover VIP, claiming anyway",
-             describe(), toString(*peer), toString(mac));
+    if (askPeer_) {
+      RMHA_LOG(Info, "garp", "{}: probe answered by the peer {} ({}): its kernel is up; not "
+               "claiming yet", describe(), toString(*peer), toString(mac));
+    } else {
+      RMHA_LOG(Info, "garp", "{}: probe answered by the peer {} ({}): its leftover VIP, "
+               "claiming anyway", describe(), toString(*peer), toString(mac));
+    }
   }
   return peer != nullptr;
 }

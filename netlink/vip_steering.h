@@ -78,6 +78,9 @@ public:
   void acquireReleased(core::SteeringDone done) override { acquire(std::move(done), false); }
   /// The peer was never heard: probe, and count even the peer's answers as a conflict.
   void acquireStrict(core::SteeringDone done) override;
+  /// The peer was heard and went silent: probe; an answer from the peer's own MAC ends the
+  /// acquire with core::peerAnsweredError() (nothing claimed).
+  void acquireAskPeer(core::SteeringDone done) override;
   /// Stops announcements, renewal and conflict reports, removes the address (best effort).
   void release() override;
   /// Sends a gratuitous ARP burst again if we own the VIP, and a second one after
@@ -137,6 +140,7 @@ private:
   /// an entry that has since gone FAILED still names the peer).
   std::map<Ipv4Address, MacAddress> peerMacs_;
   bool strict_ = false; ///< this acquire counts the peer's answers as conflicts
+  bool askPeer_ = false; ///< this acquire stops on the peer's answer (acquireAskPeer)
   bool peersResolved_ = false;  ///< neighbour table read during this acquire
   bool peerLogged_ = false;     ///< "peer's leftover" logged during this acquire
 };

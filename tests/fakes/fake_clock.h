@@ -37,12 +37,18 @@ public:
       if (!next) {
         break;
       }
-      step(next->deadline_ - mono_);
+      if (next->deadline_ > mono_) {
+        step(next->deadline_ - mono_);  // a timer already overdue (after stall()) fires late
+      }
       next->armed_ = false;
       next->cb_();
     }
     step(end - mono_);
   }
+
+  /// The process did not run for `d` (a stall of its VM, SIGSTOP): time moves on and no
+  /// timer fires; the next advance() fires the overdue ones first, late.
+  void stall(core::Duration d) { step(d); }
 
 private:
   class FakeTimer final : public core::Timer {

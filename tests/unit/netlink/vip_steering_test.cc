@@ -539,5 +539,36 @@ TEST_F(VipSteeringTest, SelfTestFindsAddressChangesRefused) {
   EXPECT_EQ(steering->selfTest().code, core::UnfitCode::NoInterface);
 }
 
+TEST_F(VipSteeringTest, AskPeerAcquireStopsOnThePeersAnswerAndClaimsNothing) {
+  // The peer was heard and went silent, and its kernel still answers: maybe only its process
+  // (or its VM) is stalled. The engine waits one more heartbeat window, then acquires anyway.
+  make(withPeer());
+  backend->neighbourTable = {{kPeerIp, kOtherMac}};
+  steering->acquireAskPeer([this](std::error_code ec) { results.push_back(ec); });
+  backend->deliver(buildArp(kArpReply, kOurMac, kOtherMac, kVip, kOurMac, Ipv4Address{}));
+  drain();
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_EQ(results[0], core::peerAnsweredError());
+  EXPECT_FALSE(steering->owned());
+  EXPECT_EQ(backend->adds, 0);
+  acquire();  // after the window: its answer is its leftover VIP
+  backend->deliver(buildArp(kArpReply, kOurMac, kOtherMac, kVip, kOurMac, Ipv4Address{}));
+  clock.advance(2ms);
+  drain();
+  ASSERT_EQ(results.size(), 2u);
+  EXPECT_FALSE(results[1]);
+  EXPECT_TRUE(steering->owned());
+}
+
+TEST_F(VipSteeringTest, AskPeerAcquireWithNobodyAnsweringClaims) {
+  make(withPeer());
+  steering->acquireAskPeer([this](std::error_code ec) { results.push_back(ec); });
+  clock.advance(2ms);
+  drain();
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_FALSE(results[0]);
+  EXPECT_TRUE(steering->owned());
+}
+
 } // namespace
 } // namespace rmha::netlink
