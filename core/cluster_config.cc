@@ -166,6 +166,23 @@ struct Parser {
   }
 
   void timers() {
+    // A profile sets both timers; an explicit heartbeat-interval or dead-interval overrides it.
+    if (const auto* e = take("timer-profile")) {
+      if (e->value == "default") {
+        c.timerProfile = e->value;
+        c.heartbeatInterval = Millis{10};
+        c.deadInterval = Millis{50};
+      } else if (e->value == "fast") {
+        c.timerProfile = e->value;
+        c.heartbeatInterval = Millis{3};
+        c.deadInterval = Millis{15};
+      } else {
+        issues.add(e->line, fmt::format("timer-profile = '{}' is not a profile; write "
+                                        "timer-profile = default (heartbeat 10 ms, dead after "
+                                        "50 ms) or fast (3 ms, 15 ms)",
+                                        e->value));
+      }
+    }
     millis("heartbeat-interval", Millis{1}, Millis{10000}, c.heartbeatInterval);
     millis("dead-interval", Millis{3}, Millis{60000}, c.deadInterval);
     millis("handover-timeout", Millis{10}, Millis{60000}, c.handoverTimeout);

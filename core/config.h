@@ -47,8 +47,10 @@ struct ClusterConfig {
   int localMember = 0;            ///< 1 or 2; 0 = find it among the local addresses
   int priority = 100;             ///< 1..255, higher wins
   bool preempt = false;
-  Millis heartbeatInterval{5};
-  Millis deadInterval{25};
+  /// `timer-profile`: default (10 / 50 ms) or fast (3 / 15 ms); explicit keys override it.
+  std::string timerProfile = "default";
+  Millis heartbeatInterval{10};
+  Millis deadInterval{50};
   Millis handoverTimeout{500};
   std::string authKeyFile;
   std::string authKey;            ///< read from authKeyFile at load

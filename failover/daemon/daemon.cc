@@ -63,6 +63,9 @@ failover::EngineSettings engineSettings(const core::ClusterConfig& c) {
   s.handoverTimeout = c.handoverTimeout;
   // Listen for a few heartbeats, at least the dead interval, before electing oneself.
   s.electionWait = std::max<core::Duration>(c.deadInterval, 5 * c.heartbeatInterval);
+  // A silent peer whose MAC still answers the probe: two more heartbeats' time to be heard
+  // (docs/design/decisions.md, "A peer that answers the probe").
+  s.peerAnswerWait = 2 * c.heartbeatInterval;
   return s;
 }
 

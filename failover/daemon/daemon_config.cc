@@ -137,8 +137,8 @@ std::string describe(const DaemonConfig& c) {
     out += fmt::format("; virtual-ip {}/{}{}", k.virtualIp, k.virtualIpPrefix,
                        k.vipInterface.empty() ? "" : " on " + k.vipInterface);
   }
-  out += fmt::format("; heartbeat {} ms, dead after {} ms", k.heartbeatInterval.count(),
-                     k.deadInterval.count());
+  out += fmt::format("; timer-profile {}: heartbeat {} ms, dead after {} ms", k.timerProfile,
+                     k.heartbeatInterval.count(), k.deadInterval.count());
   if (k.altMember[0]) {
     out += "; second heartbeat path";
   }

@@ -133,8 +133,8 @@ refused unknown-key active-standby-vip.conf "unknown key 'heartbeat-intervall'" 
 refused bad-address active-standby-vip.conf "member.2 = '192.0.2.300' is not an address" \
   's/^member.2 = .*/member.2 = 192.0.2.300/'
 refused dead-interval-too-small active-standby-vip.conf \
-  "dead-interval = 10 ms is not comfortably above heartbeat-interval = 5 ms" \
-  's/^dead-interval = .*/dead-interval = 10/'
+  "dead-interval = 20 ms is not comfortably above heartbeat-interval = 10 ms" \
+  's/^dead-interval = .*/dead-interval = 20/'
 refused other-active-in-active-standby active-standby-vip.conf \
   "other-active-rmnode-ip is only for ha-mode = active-active" \
   '/^\[cluster\]/a other-active-rmnode-ip = 192.0.2.12'
@@ -151,7 +151,7 @@ refused sip-advertised-not-the-vip active-standby-vip.conf \
 # Every problem is reported at once, not only the first.
 cfg=$WORK/broken-many.conf
 prepare "$EXAMPLES/active-standby-vip.conf" "$cfg"
-sed -i -e 's/^dead-interval = .*/dead-interval = 10/' -e 's/^member.2 = .*/member.2 = nowhere/' \
+sed -i -e 's/^dead-interval = .*/dead-interval = 20/' -e 's/^member.2 = .*/member.2 = nowhere/' \
   -e '/^\[log\]/a colour = yes' "$cfg"
 out=$("$RMHAD" --check-config "$cfg" 2>&1)
 rc=$?

@@ -71,8 +71,22 @@ TEST(DaemonConfig, ActiveStandbyPair) {
   EXPECT_EQ(c.cluster.member[0]->port, 9801); // the GVP default
   EXPECT_EQ(c.cluster.member[1]->port, 9900);
   EXPECT_EQ(c.cluster.virtualIpPrefix, 24);
-  EXPECT_EQ(c.cluster.heartbeatInterval, core::Millis{5});
-  EXPECT_EQ(c.cluster.deadInterval, core::Millis{25});
+  EXPECT_EQ(c.cluster.heartbeatInterval, core::Millis{10});
+  EXPECT_EQ(c.cluster.deadInterval, core::Millis{50});
+}
+
+TEST(DaemonConfig, TimerProfilesSetBothTimersAndExplicitKeysWin) {
+  KeyFile key("0123456789abcdef0123456789abcdef");
+  auto c = parseDaemonConfig(pair(key.path(), "timer-profile = fast\n"), "rmha.conf", kHost);
+  EXPECT_EQ(c.cluster.timerProfile, "fast");
+  EXPECT_EQ(c.cluster.heartbeatInterval, core::Millis{3});
+  EXPECT_EQ(c.cluster.deadInterval, core::Millis{15});
+  c = parseDaemonConfig(pair(key.path(), "dead-interval = 30\ntimer-profile = fast\n"),
+                        "rmha.conf", kHost);
+  EXPECT_EQ(c.cluster.heartbeatInterval, core::Millis{3});
+  EXPECT_EQ(c.cluster.deadInterval, core::Millis{30});  // the explicit key, wherever it is
+  const auto bogus = refusal(pair(key.path(), "timer-profile = turbo\n"));
+  EXPECT_NE(bogus.find("write timer-profile = default"), std::string::npos) << bogus;
 }
 
 TEST(DaemonConfig, GuideSpellingOfModesIsAccepted) {
