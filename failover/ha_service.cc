@@ -378,8 +378,13 @@ void HaService::noticeStall() {
   ++stalls_;
   lastStall_ = overdue;
   worstStall_ = std::max(worstStall_, overdue);
-  RMHA_LOG(Warn, "failover", "HA_SELF_STALLED this node was stalled for {:.1f} ms; not counting "
-           "it against the peer", core::toMillis(overdue));
+  // Logged at most once a second: a host that stalls every 100 ms must not flood the log.
+  if (stalls_ == 1 || now - lastStallLogged_ >= std::chrono::seconds(1)) {
+    RMHA_LOG(Warn, "failover", "HA_SELF_STALLED this node was stalled for {:.1f} ms; not "
+             "counting it against the peer ({} stall(s) since start)",
+             core::toMillis(overdue), stalls_);
+    lastStallLogged_ = now;
+  }
   EventInput in;
   in.stalledFor = overdue;
   queue_.push_back({HaEvent::Tick, in});

@@ -143,6 +143,7 @@ private:
   std::optional<core::MonotonicTime> heartbeatDue_;
   std::optional<core::MonotonicTime> deadlineDue_;
   core::MonotonicTime lastStallEnd_{};
+  core::MonotonicTime lastStallLogged_{};
   std::uint64_t stalls_ = 0;
   core::Duration worstStall_{};
   core::Duration lastStall_{};
