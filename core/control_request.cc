@@ -24,8 +24,10 @@ constexpr std::array<std::pair<std::string_view, ControlCommand>, 7> kCommands{{
 std::string parseWait(const nlohmann::json& req, ControlRequest& out) {
   const auto role = req.find("role");
   const auto timeout = req.find("timeout_ms");
-  if (role == req.end() || !role->is_string() ||
-      (timeout != req.end() && !timeout->is_number_unsigned())) {
+  // A non-negative integer (parsed JSON text gives unsigned; a built value may be signed).
+  const bool wholeMs = timeout != req.end() && timeout->is_number_integer() &&
+                       (timeout->is_number_unsigned() || timeout->get<std::int64_t>() >= 0);
+  if (role == req.end() || !role->is_string() || (timeout != req.end() && !wholeMs)) {
     return "wait needs \"role\" (a state name) and optionally \"timeout_ms\" (an unsigned "
            "integer)";
   }
