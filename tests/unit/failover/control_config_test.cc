@@ -18,7 +18,7 @@ std::string refusal(const std::string& text) {
 }
 
 TEST(ControlConfig, DefaultsAreDocumented) {
-  const auto c = parseDaemonConfig("", "rmha.conf", kHost);
+  const auto c = parseDaemonConfig("[cluster]\nha-mode = none\n", "rmha.conf", kHost);
   EXPECT_EQ(c.control.maxClients, 64);
   EXPECT_EQ(c.control.requestTimeout, core::Millis{2000});
   EXPECT_EQ(c.control.idleTimeout, core::Millis{60000});
