@@ -74,8 +74,9 @@ echo "flood summary: $summary"
 [ "$(jq '[.outcomes | to_entries[] | select(.key | test("other"))] | length' <<<"$summary")" -eq 0 ] ||
   fail "clients were told something unexpected: $summary"
 ok "every client was told why and closed; the slow ones by the request timeout"
-# A spinning accept loop burns ~100 % of a core; the flood costs a small fraction of it.
-[ "$cpu" -lt $((wall / 2)) ] || fail "rmhad used $cpu ticks of CPU in $wall ticks of flood"
+# A spinning accept loop burns ~100 % of a core for the whole flood; serving it costs a fraction
+# (about 7 % in the release build, 45 % under ASan on this machine kind): at most 80 %.
+[ $((cpu * 10)) -lt $((wall * 8)) ] || fail "rmhad used $cpu ticks of CPU in $wall ticks of flood"
 ok "rmhad used $cpu CPU ticks over $wall ticks of flood"
 
 [ "$(transitions 1)" -eq "$t1" ] && [ "$(transitions 2)" -eq "$t2" ] ||
