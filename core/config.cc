@@ -181,7 +181,7 @@ void addCoreKnownKeys(std::map<std::string, std::vector<std::string>>& known) {
                       "arp-probe-wait", "garp-count", "garp-interval", "garp-repeat-after",
                       "garp-refresh", "garp-form", "gateway", "gateway-check-interval",
                       "gateway-misses", "realtime-priority", "lock-memory"};
-  known["control"] = {"socket"};
+  known["control"] = {"socket", "max-clients", "request-timeout", "idle-timeout"};
   known["log"] = {"level", "instance"};
 }
 
@@ -194,6 +194,18 @@ ControlConfig parseControlConfig(IniDocument& doc, ConfigIssues& issues) {
     } else {
       c.socket = e->value;
     }
+  }
+  // Bounds of the control socket: it runs on the HA thread (docs/control-protocol.md#limits).
+  long clients = c.maxClients;
+  if (const auto* e = doc.take("control", "max-clients");
+      e && parseInt(*e, "max-clients", 1, 1024, issues, clients)) {
+    c.maxClients = static_cast<int>(clients);
+  }
+  if (const auto* e = doc.take("control", "request-timeout")) {
+    parseMillis(*e, "request-timeout", Millis{100}, Millis{60000}, issues, c.requestTimeout);
+  }
+  if (const auto* e = doc.take("control", "idle-timeout")) {
+    parseMillis(*e, "idle-timeout", Millis{1000}, Millis{3600000}, issues, c.idleTimeout);
   }
   return c;
 }

@@ -80,6 +80,9 @@ struct ClusterConfig {
 
 struct ControlConfig {
   std::string socket = "/run/rmha/rmhad.sock";
+  int maxClients = 64;              ///< clients connected at once (max-clients)
+  Millis requestTimeout{2000};      ///< a request line, and taking its answer (request-timeout)
+  Millis idleTimeout{60000};        ///< a connection with no request under way (idle-timeout)
   bool operator==(const ControlConfig&) const = default;
 };
 

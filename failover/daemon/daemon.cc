@@ -23,7 +23,9 @@
 #include <thread>
 
 #include "core/asio_timer.h"
+#include "core/control_request.h"
 #include "core/control_server.h"
+#include "core/fd_limit.h"
 #include "core/log.h"
 #include "core/sip/sip_service.h"
 #include "failover/ha_service.h"
@@ -90,6 +92,14 @@ netlink::VipOptions vipOptions(const core::ClusterConfig& c) {
     }
   }
   return o;
+}
+
+core::ControlLimits controlLimits(const core::ControlConfig& c) {
+  core::ControlLimits l;
+  l.maxClients = static_cast<std::size_t>(c.maxClients);
+  l.requestTimeout = c.requestTimeout;
+  l.idleTimeout = c.idleTimeout;
+  return l;
 }
 
 netlink::LinkMonitorOptions linkOptions(const core::ClusterConfig& c) {
@@ -216,7 +226,8 @@ struct Daemon::Impl {
     });
     control = std::make_unique<core::ControlServer>(
         io, config.control.socket,
-        [this](const json& req, core::ControlReply reply) { handle(req, std::move(reply)); });
+        [this](const json& req, core::ControlReply reply) { handle(req, std::move(reply)); },
+        controlLimits(config.control));
   }
 
   bool start() {
@@ -302,21 +313,19 @@ struct Daemon::Impl {
   // --- control requests --------------------------------------------------------------------
 
   void handle(const json& req, core::ControlReply reply) {
-    const auto cmd = req.at("cmd").get<std::string>();
-    if (cmd == "status") {
-      reply(statusJson());
-    } else if (cmd == "failover") {
-      command(HaEvent::OperatorFailover, std::move(reply));
-    } else if (cmd == "takeover") {
-      command(HaEvent::OperatorTakeover, std::move(reply));
-    } else if (cmd == "maintenance") {
-      const auto on = req.find("on");
-      if (on == req.end() || !on->is_boolean()) {
-        reply({{"ok", false}, {"error", "maintenance needs \"on\": true or false"}});
-        return;
-      }
-      command(on->get<bool>() ? HaEvent::MaintenanceOn : HaEvent::MaintenanceOff, std::move(reply));
-    } else if (cmd == "sessions") {
+    core::ControlRequest r;
+    if (auto problem = core::parseControlRequest(req, r); !problem.empty()) {
+      reply({{"ok", false}, {"error", problem}});
+      return;
+    }
+    switch (r.command) {
+    case core::ControlCommand::Status: reply(statusJson()); return;
+    case core::ControlCommand::Failover: command(HaEvent::OperatorFailover, std::move(reply)); return;
+    case core::ControlCommand::Takeover: command(HaEvent::OperatorTakeover, std::move(reply)); return;
+    case core::ControlCommand::Maintenance:
+      command(r.on ? HaEvent::MaintenanceOn : HaEvent::MaintenanceOff, std::move(reply));
+      return;
+    case core::ControlCommand::Sessions:
       if (sip) {
         json j = sip->sessionsJson();
         j["ok"] = true;
@@ -324,15 +333,9 @@ struct Daemon::Impl {
       } else {
         reply({{"ok", true}, {"sessions", json::array()}, {"count", 0}});
       }
-    } else if (cmd == "wait") {
-      wait(req, std::move(reply));
-    } else if (cmd == "reload") {
-      reload(std::move(reply));
-    } else {
-      reply({{"ok", false},
-             {"error", fmt::format("unknown command '{}'; the commands are status, failover, "
-                                   "takeover, maintenance, sessions, reload, wait",
-                                   cmd)}});
+      return;
+    case core::ControlCommand::Wait: wait(r, std::move(reply)); return;
+    case core::ControlCommand::Reload: reload(std::move(reply)); return;
     }
   }
 
@@ -346,6 +349,13 @@ struct Daemon::Impl {
     if (replication) {
       j["replication"] = replication->replicator().status();
     }
+    const auto cc = control->counters();
+    j["counters"]["control"] = {
+        {"clients", cc.clients},           {"accepted", cc.accepted},
+        {"refused_full", cc.refusedFull},  {"evicted_idle", cc.evictedIdle},
+        {"refused_no_fds", cc.refusedNoFds}, {"accept_failures", cc.acceptFailures},
+        {"accept_backoffs", cc.acceptBackoffs}, {"request_timeouts", cc.requestTimeouts},
+        {"idle_timeouts", cc.idleTimeouts}, {"oversized", cc.oversized}};
     if (peer) {
       const auto& k = peer->counters();
       json drops = json::object();
@@ -371,24 +381,16 @@ struct Daemon::Impl {
     });
   }
 
-  void wait(const json& req, core::ControlReply reply) {
-    const auto role = req.find("role");
-    const auto timeout = req.find("timeout_ms");
-    if (role == req.end() || !role->is_string() ||
-        (timeout != req.end() && !timeout->is_number_unsigned())) {
-      reply({{"ok", false},
-             {"error", "wait needs \"role\" (a state name) and optionally \"timeout_ms\""}});
+  // `r.timeout` is at most core::kMaxWaitTimeout (parseControlRequest refuses longer ones), so
+  // the timer's deadline cannot overflow.
+  void wait(const core::ControlRequest& r, core::ControlReply reply) {
+    if (toString(ha->state()) == r.role) {
+      reply({{"ok", true}, {"role", r.role}});
       return;
     }
-    const auto want = role->get<std::string>();
-    if (toString(ha->state()) == want) {
-      reply({{"ok", true}, {"role", want}});
-      return;
-    }
-    const auto ms = timeout == req.end() ? 10000 : timeout->get<std::uint64_t>();
-    auto& w = waiters.emplace_back(Waiter{want, std::move(reply),
+    auto& w = waiters.emplace_back(Waiter{r.role, std::move(reply),
                                           std::make_unique<asio::steady_timer>(io)});
-    w.timer->expires_after(std::chrono::milliseconds(ms));
+    w.timer->expires_after(r.timeout);
     auto it = std::prev(waiters.end());
     w.timer->async_wait([this, it](const boost::system::error_code& ec) {
       if (ec) {
@@ -465,6 +467,7 @@ int Daemon::run(int readyFd) {
   core::Log::setLevel(d.config.log.level);
   core::Log::setInstance(d.config.log.instance);
   RMHA_LOG(Info, "core", "rmhad starting: {}", describe(d.config));
+  core::raiseOpenFileLimit();
   d.build();
   raiseHaThread(d.config.cluster);
   if (!d.start()) {

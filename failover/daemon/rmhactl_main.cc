@@ -11,8 +11,10 @@
 
 #include <chrono>
 #include <cstring>
-#include <ctime>
 #include <iostream>
+
+#include "core/control_client.h"
+#include "rmha_version.h"
 
 using nlohmann::json;
 
@@ -41,9 +43,18 @@ int exchange(const std::string& path, const json& req, int timeoutMs, json& out)
     return kExitUsage;
   }
   std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  // A Unix connect() waits while the daemon's backlog is full (a flooded control socket, a
+  // stuck daemon); SO_SNDTIMEO bounds that wait.
+  const timeval tv{timeoutMs / 1000, (timeoutMs % 1000) * 1000};
+  (void)::setsockopt(s.fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
   if (::connect(s.fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    std::cerr << "rmhactl: cannot reach rmhad at " << path << ": " << std::strerror(errno)
-              << " (is the daemon running? is -s right?)\n";
+    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      std::cerr << "rmhactl: rmhad at " << path << " did not accept the connection within "
+                << timeoutMs << " ms (its control socket is flooded or the daemon is stuck)\n";
+    } else {
+      std::cerr << "rmhactl: cannot reach rmhad at " << path << ": " << std::strerror(errno)
+                << " (is the daemon running? is -s right?)\n";
+    }
     return kExitNoDaemon;
   }
   const auto line = req.dump() + "\n";
@@ -78,85 +89,34 @@ int exchange(const std::string& path, const json& req, int timeoutMs, json& out)
   return 0;
 }
 
-std::string clock(std::int64_t us) {
-  const std::time_t secs = static_cast<std::time_t>(us / 1000000);
-  std::tm tm{};
-  localtime_r(&secs, &tm);
-  char b[16];
-  std::strftime(b, sizeof b, "%H:%M:%S", &tm);
-  return fmt::format("{}.{:03}", b, (us / 1000) % 1000);
-}
+constexpr const char* kCommands =
+    "status, failover, takeover, maintenance on|off, sessions, reload, wait ROLE";
 
-void printStatus(const json& j) {
-  fmt::print("role         {}{}\n", j.value("role", "?"), j.value("serving", false) ? " (serving)" : "");
-  const auto& n = j["node"];
-  fmt::print("node         member {}, priority {}, {}{}\n", n.value("member", 0),
-             n.value("priority", 0), n.value("mode", "?"), n.value("preempt", false) ? ", preempt" : "");
-  fmt::print("fit          {}{}\n", j.value("fit", false) ? "yes" : "NO",
-             j.value("fit_reason", "").empty() ? "" : " (" + j.value("fit_reason", "") + ")");
-  if (const auto& t = j["last_transition"]; t.is_object()) {
-    fmt::print("last change  {} -> {} at {} on {}: {}\n", t.value("from", ""), t.value("to", ""),
-               clock(t.value("time_us", std::int64_t{0})), t.value("event", ""),
-               t.value("reason", ""));
+// CLI11 would say "A subcommand is required" for a mistyped command: name it instead.
+int usageError(const CLI::App& app) {
+  const auto extra = app.remaining();
+  if (extra.empty()) {
+    std::cerr << "rmhactl: a command is required; the commands are " << kCommands
+              << " (see rmhactl --help)\n";
+  } else if (extra.front().rfind('-', 0) == 0) {
+    std::cerr << "rmhactl: unknown option '" << extra.front()
+              << "' (see rmhactl --help)\n";
+  } else if (app.get_subcommands().empty()) {
+    std::cerr << "rmhactl: unknown command '" << extra.front() << "'; the commands are "
+              << kCommands << " (see rmhactl --help)\n";
+  } else {
+    std::cerr << "rmhactl: unexpected argument '" << extra.front()
+              << "' (options such as -s and -t go before the command; see rmhactl --help)\n";
   }
-  const auto& p = j["peer"];
-  if (p.value("known", false)) {
-    // A peer declared dead shows as LOST with the role it last announced.
-    const auto role = p.value("alive", true) ? p.value("role", "?")
-                                             : "LOST (last said " + p.value("role", "?") + ")";
-    fmt::print("peer         member {} {}, priority {}, {}, heard {:.1f} ms ago, channel {}\n",
-               p.value("member", 0), role, p.value("priority", 0),
-               p.value("fit", false) ? "fit" : "UNFIT", p.value("last_heard_ms", 0.0),
-               p.value("channel", "?"));
-    if (!p.value("fit", true) && !p.value("fit_reason", "").empty()) {
-      fmt::print("             {}\n", p.value("fit_reason", ""));
-    }
-  } else if (n.value("mode", "") != "none") {
-    fmt::print("peer         not heard yet (channel {})\n", p.value("channel", "?"));
-  }
-  for (const auto& nic : j["nics"]) {
-    fmt::print("nic          {} ({}) {}{}\n", nic.value("name", "?"), nic.value("selector", ""),
-               nic.value("healthy", false) ? "up" : "DOWN",
-               nic.value("bond_active_slave", "").empty()
-                   ? ""
-                   : ", active slave " + nic.value("bond_active_slave", ""));
-  }
-  fmt::print("steering     {}\n", j.value("steering", ""));
-  fmt::print("sessions     {}\n", j.value("sessions", 0));
-  if (const auto& r = j["replication"]; r.is_object()) {
-    const auto state = r.value("state", "?");
-    const auto lag = [&r](const char* q) {
-      const auto& v = r["lag_ms"][q];
-      return v.is_number() ? fmt::format("{:.2f}", v.get<double>()) : std::string("-");
-    };
-    fmt::print("replication  {}, {}", state == "behind" ? fmt::format("behind by {}", r.value("behind", 0)) : state,
-               r.value("role", "") == "source"
-                   ? fmt::format("streaming: seq {}, last acked {}, lag p50 {} ms p99 {} ms",
-                                 r.value("seq", 0), r.value("acked_seq", 0), lag("p50"), lag("p99"))
-                   : fmt::format("following: last applied {}", r.value("applied_seq", 0)));
-    fmt::print(", {} session(s), refused {}\n", r.value("sessions", 0),
-               r["counters"].value("records_refused", 0));
-  }
-  const auto& c = j["counters"];
-  fmt::print("counters     transitions {}, reasserts {}", c.value("transitions", 0),
-             c.value("reasserts", 0));
-  if (c.contains("peer")) {
-    const auto& pc = c["peer"];
-    std::uint64_t dropped = 0;
-    for (const auto& [k, v] : pc["dropped"].items()) {
-      dropped += v.get<std::uint64_t>();
-    }
-    fmt::print(", peer frames sent {} received {} dropped {}", pc.value("sent", 0),
-               pc.value("received", 0), dropped);
-  }
-  fmt::print("\n");
+  return kExitUsage;
 }
 
 } // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"rmhactl - operate the local rmha daemon"};
-  app.require_subcommand(1);
+  app.require_subcommand(0, 1);
+  app.set_version_flag("--version", "rmhactl " RMHA_VERSION);
   std::string socket = "/run/rmha/rmhad.sock";
   int timeoutMs = 5000;
   bool asJson = false;
@@ -180,10 +140,15 @@ int main(int argc, char** argv) {
   auto* wait = app.add_subcommand("wait", "wait until the node's role is ROLE");
   std::string role;
   wait->add_option("role", role, "active, standby, maintenance, fault, ...")->required();
+  // Set after the subcommands exist, so that they still refuse arguments they do not know.
+  app.allow_extras();
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : kExitUsage;
+  }
+  if (app.get_subcommands().empty() || !app.remaining().empty()) {
+    return usageError(app);
   }
   const auto* sub = app.get_subcommands().front();
   json req = {{"cmd", sub->get_name()}};
@@ -199,22 +164,25 @@ int main(int argc, char** argv) {
   if (const int rc = exchange(socket, req, timeoutMs, resp); rc != 0) {
     return rc;
   }
-  const bool ok = resp.value("ok", false);
+  using rmha::core::jsonInt;
+  using rmha::core::jsonString;
+  // Exit 0 only on an explicit "ok": true (a refused reload answers ok: false).
+  const bool ok = rmha::core::jsonBool(resp, "ok", false);
   if (asJson) {
-    std::cout << resp.dump(2) << "\n";
+    std::cout << resp.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
   } else if (!ok) {
-    std::cerr << "rmhactl: " << resp.value("error", "failed") << "\n";
+    std::cerr << "rmhactl: " << jsonString(resp, "error", "failed (no reason given)") << "\n";
   } else if (sub == status) {
-    printStatus(resp);
+    fmt::print("{}", rmha::core::formatStatus(resp));
   } else if (sub == sessions) {
-    fmt::print("{} session(s)\n", resp.value("count", 0));
+    fmt::print("{} session(s)\n", jsonInt(resp, "count"));
   } else if (resp.contains("requested_us")) {
-    const auto took = resp.value("completed_us", std::int64_t{0}) - resp.value("requested_us", std::int64_t{0});
-    fmt::print("{} ({:.3f} ms)\n", resp.value("message", ""), took / 1000.0);
+    const auto took = jsonInt(resp, "completed_us") - jsonInt(resp, "requested_us");
+    fmt::print("{} ({:.3f} ms)\n", jsonString(resp, "message"), static_cast<double>(took) / 1000.0);
   } else if (resp.contains("message")) {
-    fmt::print("{}\n", resp.value("message", ""));
+    fmt::print("{}\n", jsonString(resp, "message"));
   } else {
-    fmt::print("ok: {}\n", resp.value("role", ""));
+    fmt::print("ok: {}\n", jsonString(resp, "role"));
   }
   return ok ? 0 : kExitFailed;
 }

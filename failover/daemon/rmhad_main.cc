@@ -5,6 +5,7 @@
 
 #include "core/log.h"
 #include "failover/daemon/daemon.h"
+#include "rmha_version.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"rmhad - SIP Resource Manager high-availability daemon"};
@@ -17,7 +18,7 @@ int main(int argc, char** argv) {
   int readyFd = -1;
   app.add_option("--ready-fd", readyFd,
                  "write \"ready\" to this file descriptor once started (for scripts)");
-  app.set_version_flag("--version", "rmhad 0.1.0");
+  app.set_version_flag("--version", "rmhad " RMHA_VERSION);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,0 +1,35 @@
+#pragma once
+// Request framing of the control socket, without sockets: bytes in, request lines out.
+// Pure, so that the unit tests and the control fuzz target drive exactly what the server runs.
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace rmha::core {
+
+inline constexpr std::size_t kMaxControlRequest = 64 * 1024;
+
+class ControlFramer {
+public:
+  enum class Next { Line, NeedMore, TooLong };
+
+  /// `max`: the most bytes buffered at once (one request line, or several queued ones).
+  explicit ControlFramer(std::size_t max = kMaxControlRequest) : max_(max) {}
+
+  /// Adds bytes read from the client. Returns false once more than `max` bytes are buffered:
+  /// the client is then answered with an error and closed.
+  bool append(std::string_view bytes);
+  /// The next complete request line (without its '\n' and a '\r' before it), NeedMore when
+  /// none is complete, TooLong after append() returned false.
+  Next next(std::string& line);
+  /// Bytes of a request whose line is not complete yet are buffered.
+  bool partial() const { return !buffer_.empty(); }
+  std::size_t buffered() const { return buffer_.size(); }
+
+private:
+  std::size_t max_;
+  std::string buffer_;
+  bool overflow_ = false;
+};
+
+} // namespace rmha::core
