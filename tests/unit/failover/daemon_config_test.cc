@@ -62,6 +62,22 @@ TEST(DaemonConfig, DefaultsToStandalone) {
   EXPECT_EQ(c.control.socket, "/run/rmha/rmhad.sock");
 }
 
+TEST(DaemonConfig, SyslogPrefixIsAutoTrueOrFalse) {
+  EXPECT_FALSE(parseDaemonConfig("", "rmha.conf", kHost).log.syslogPrefix.has_value());
+  EXPECT_FALSE(parseDaemonConfig("[log]\nsyslog-prefix = auto\n", "rmha.conf", kHost)
+                   .log.syslogPrefix.has_value());
+  EXPECT_EQ(parseDaemonConfig("[log]\nsyslog-prefix = true\n", "rmha.conf", kHost)
+                .log.syslogPrefix,
+            std::optional<bool>(true));
+  EXPECT_EQ(parseDaemonConfig("[log]\nsyslog-prefix = false\n", "rmha.conf", kHost)
+                .log.syslogPrefix,
+            std::optional<bool>(false));
+  const auto msg = refusal("[log]\nsyslog-prefix = maybe\n");
+  EXPECT_NE(msg.find("rmha.conf:2: syslog-prefix = 'maybe' is not auto, true or false"),
+            std::string::npos)
+      << msg;
+}
+
 TEST(DaemonConfig, ActiveStandbyPair) {
   KeyFile key("0123456789abcdef0123456789abcdef");
   const auto c = parseDaemonConfig(pair(key.path()), "rmha.conf", kHost);
