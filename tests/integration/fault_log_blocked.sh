@@ -21,6 +21,10 @@ junk() {
 log_counter() { status_field 1 ".counters.log.$1"; }
 
 PAIR_LOG_PIPE=1
+# The blocked write the fault used to cause lasted the whole 60 s: any dead interval below that
+# catches it. 250 ms (not the 25 ms default) keeps whole-VM stalls of a loaded CI host, which
+# the false-failover work deals with, from reading as a false takeover here.
+PAIR_DEAD_MS=${PAIR_DEAD_MS:-250}
 zl_pair_up "[log]" "level = debug"
 wait_until 10000 roles_are active standby || fail "no active/standby pair"
 zl_media_servers

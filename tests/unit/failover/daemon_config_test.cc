@@ -63,17 +63,18 @@ TEST(DaemonConfig, DefaultsToStandalone) {
 }
 
 TEST(DaemonConfig, SyslogPrefixIsAutoTrueOrFalse) {
-  EXPECT_FALSE(parseDaemonConfig("", "rmha.conf", kHost).log.syslogPrefix.has_value());
-  EXPECT_FALSE(parseDaemonConfig("[log]\nsyslog-prefix = auto\n", "rmha.conf", kHost)
+  const std::string base = "[cluster]\nha-mode = none\n[log]\n";
+  EXPECT_FALSE(parseDaemonConfig(base, "rmha.conf", kHost).log.syslogPrefix.has_value());
+  EXPECT_FALSE(parseDaemonConfig(base + "syslog-prefix = auto\n", "rmha.conf", kHost)
                    .log.syslogPrefix.has_value());
-  EXPECT_EQ(parseDaemonConfig("[log]\nsyslog-prefix = true\n", "rmha.conf", kHost)
+  EXPECT_EQ(parseDaemonConfig(base + "syslog-prefix = true\n", "rmha.conf", kHost)
                 .log.syslogPrefix,
             std::optional<bool>(true));
-  EXPECT_EQ(parseDaemonConfig("[log]\nsyslog-prefix = false\n", "rmha.conf", kHost)
+  EXPECT_EQ(parseDaemonConfig(base + "syslog-prefix = false\n", "rmha.conf", kHost)
                 .log.syslogPrefix,
             std::optional<bool>(false));
-  const auto msg = refusal("[log]\nsyslog-prefix = maybe\n");
-  EXPECT_NE(msg.find("rmha.conf:2: syslog-prefix = 'maybe' is not auto, true or false"),
+  const auto msg = refusal(base + "syslog-prefix = maybe\n");
+  EXPECT_NE(msg.find("rmha.conf:4: syslog-prefix = 'maybe' is not auto, true or false"),
             std::string::npos)
       << msg;
 }
