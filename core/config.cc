@@ -182,7 +182,7 @@ void addCoreKnownKeys(std::map<std::string, std::vector<std::string>>& known) {
                       "garp-refresh", "garp-form", "gateway", "gateway-check-interval",
                       "gateway-misses", "realtime-priority", "lock-memory"};
   known["control"] = {"socket", "max-clients", "request-timeout", "idle-timeout"};
-  known["log"] = {"level", "instance"};
+  known["log"] = {"level", "instance", "syslog-prefix"};
 }
 
 ControlConfig parseControlConfig(IniDocument& doc, ConfigIssues& issues) {
@@ -221,6 +221,17 @@ LogConfig parseLogConfig(IniDocument& doc, ConfigIssues& issues) {
   }
   if (const auto* e = doc.take("log", "instance")) {
     c.instance = e->value;
+  }
+  if (const auto* e = doc.take("log", "syslog-prefix"); e && e->value != "auto") {
+    ConfigIssues quiet("");
+    bool on = false;
+    if (parseBool(*e, "syslog-prefix", quiet, on)) {
+      c.syslogPrefix = on;
+    } else {
+      issues.add(e->line, fmt::format("syslog-prefix = '{}' is not auto, true or false; write "
+                                      "syslog-prefix = auto",
+                                      e->value));
+    }
   }
   return c;
 }

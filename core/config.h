@@ -89,6 +89,8 @@ struct ControlConfig {
 struct LogConfig {
   LogLevel level = LogLevel::Info;
   std::string instance; ///< printed on every line, default "node N"
+  /// "<N>" syslog priority before every line; unset = auto (when stderr is the journal).
+  std::optional<bool> syslogPrefix;
 };
 
 /// Parses [cluster]; `localAddresses` are this host's IPs, used when local-member is auto.

@@ -272,7 +272,11 @@ struct Daemon::Impl {
     if (sig == SIGHUP) {
       json ignored;
       reload([](const json& r) {
-        RMHA_LOG(Info, "core", "SIGHUP reload: {}", r.dump());
+        if (r.value("ok", false)) {
+          RMHA_LOG(Info, "core", "SIGHUP reload: {}", r.dump());
+        } else {
+          RMHA_LOG(Warn, "core", "SIGHUP reload: {}", r.dump());
+        }
       });
       signals.async_wait([this](const boost::system::error_code& e, int s) { onSignal(e, s); });
       return;
@@ -367,6 +371,12 @@ struct Daemon::Impl {
                                {"send_errors", k.sendErrors}, {"dropped", drops},
                                {"channel_ups", k.channelUps}, {"channel_downs", k.channelDowns}};
     }
+    const auto lc = core::Log::counters();
+    j["counters"]["log"] = {{"written", lc.written},           {"dropped", lc.dropped},
+                            {"write_errors", lc.writeErrors},   {"format_errors", lc.formatErrors},
+                            {"queued", lc.queued},
+                            {"last_write_error", lc.lastWriteError ? std::strerror(lc.lastWriteError)
+                                                                   : ""}};
     return j;
   }
 
@@ -433,6 +443,7 @@ struct Daemon::Impl {
           {!(fresh.cluster == config.cluster), "[cluster]"},
           {!(fresh.control == config.control), "[control]"},
           {fresh.log.instance != config.log.instance, "[log] instance"},
+          {fresh.log.syslogPrefix != config.log.syslogPrefix, "[log] syslog-prefix"},
           {fresh.sipFingerprint != config.sipFingerprint, "[sip], [resource-group.*], [routing]"},
       };
       std::string refusedText;

@@ -1,6 +1,7 @@
 // rmhad: the rmha daemon.
 #include <CLI/CLI.hpp>
 
+#include <csignal>
 #include <iostream>
 
 #include "core/log.h"
@@ -8,6 +9,8 @@
 #include "rmha_version.h"
 
 int main(int argc, char** argv) {
+  // A log reader or control client that went away must cost an EPIPE, never the daemon.
+  std::signal(SIGPIPE, SIG_IGN);
   CLI::App app{"rmhad - SIP Resource Manager high-availability daemon"};
   std::string config = "/etc/rmha/rmha.conf";
   std::string check;
@@ -34,6 +37,12 @@ int main(int argc, char** argv) {
       std::cout << check << ": OK: " << rmha::daemon::describe(cfg) << "\n";
       return 0;
     }
+    // From here no log call blocks: lines go through a bounded queue to a writer thread. At
+    // exit (any path) what is queued gets a bounded time to be written.
+    rmha::core::Log::startAsync(cfg.log.syslogPrefix);
+    struct LogStop {
+      ~LogStop() { rmha::core::Log::stopAsync(); }
+    } logStop;
     rmha::daemon::Daemon daemon(cfg);
     return daemon.run(readyFd);
   } catch (const rmha::core::ConfigError& e) {

@@ -8,6 +8,10 @@
 
 PAIR_VIP=192.0.2.100
 PAIR_DEAD_MS=${PAIR_DEAD_MS:-}
+# PAIR_LOG_PIPE="1 2": the members whose stderr goes into a pipe read by a separate process
+# (PAIR_READER_PID<N>, which a test may SIGSTOP to block the node's log output) instead of
+# straight into $LAB_DIR/node<N>.log; the reader copies it there.
+PAIR_LOG_PIPE=${PAIR_LOG_PIPE:-}
 
 pair_topology() {
   lab_switch svc
@@ -56,7 +60,17 @@ pair_start() {
   mkfifo "$fifo"
   # Opened read-write here so that neither side blocks in open(); rmhad writes "ready".
   exec 7<>"$fifo"
-  lab_spawn "node$m" "$LAB_DIR/node$m.log" "${wrap[@]}" "$RMHA_BIN/rmhad" -c "$LAB_DIR/node$m.conf" \
+  local out="$LAB_DIR/node$m.log"
+  if [[ " $PAIR_LOG_PIPE " == *" $m "* ]]; then
+    out="$LAB_DIR/node$m.logpipe"
+    rm -f "$out"
+    mkfifo "$out"
+    cat "$out" >"$LAB_DIR/node$m.log" 7>&- &
+    eval "PAIR_READER_PID$m=$!"
+    disown "$!" 2>/dev/null || true
+    LAB_PIDS+=("$!")
+  fi
+  lab_spawn "node$m" "$out" "${wrap[@]}" "$RMHA_BIN/rmhad" -c "$LAB_DIR/node$m.conf" \
     --ready-fd 3 3>&7 7>&-
   eval "PAIR_PID$m=$LAB_LAST_PID"
   local line=""

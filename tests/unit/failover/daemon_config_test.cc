@@ -62,6 +62,23 @@ TEST(DaemonConfig, DefaultsToStandalone) {
   EXPECT_EQ(c.control.socket, "/run/rmha/rmhad.sock");
 }
 
+TEST(DaemonConfig, SyslogPrefixIsAutoTrueOrFalse) {
+  const std::string base = "[cluster]\nha-mode = none\n[log]\n";
+  EXPECT_FALSE(parseDaemonConfig(base, "rmha.conf", kHost).log.syslogPrefix.has_value());
+  EXPECT_FALSE(parseDaemonConfig(base + "syslog-prefix = auto\n", "rmha.conf", kHost)
+                   .log.syslogPrefix.has_value());
+  EXPECT_EQ(parseDaemonConfig(base + "syslog-prefix = true\n", "rmha.conf", kHost)
+                .log.syslogPrefix,
+            std::optional<bool>(true));
+  EXPECT_EQ(parseDaemonConfig(base + "syslog-prefix = false\n", "rmha.conf", kHost)
+                .log.syslogPrefix,
+            std::optional<bool>(false));
+  const auto msg = refusal(base + "syslog-prefix = maybe\n");
+  EXPECT_NE(msg.find("rmha.conf:4: syslog-prefix = 'maybe' is not auto, true or false"),
+            std::string::npos)
+      << msg;
+}
+
 TEST(DaemonConfig, ActiveStandbyPair) {
   KeyFile key("0123456789abcdef0123456789abcdef");
   const auto c = parseDaemonConfig(pair(key.path()), "rmha.conf", kHost);
