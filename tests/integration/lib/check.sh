@@ -21,11 +21,18 @@ fail() {
 ok() { echo "ok $TEST_NAME: $*"; }
 
 # wait_until MS COMMAND...: true once COMMAND succeeds; polls every 20 ms up to MS.
+# The deadline is on the monotonic clock (/proc/uptime, 10 ms steps): a step of the wall
+# clock must neither end a wait early nor stretch it.
+mono_ms() {
+  local up
+  read -r up _ </proc/uptime
+  echo $(( ${up%.*} * 1000 + 10#${up#*.} * 10 ))
+}
 wait_until() {
-  local deadline=$(( $(lab_now_us) + $1 * 1000 ))
+  local deadline=$(( $(mono_ms) + $1 ))
   shift
   until eval "$*"; do
-    [ "$(lab_now_us)" -lt "$deadline" ] || return 1
+    [ "$(mono_ms)" -lt "$deadline" ] || return 1
     sleep 0.02
   done
 }

@@ -18,6 +18,7 @@
 #include <chrono>
 #include <cstring>
 #include <functional>
+#include <future>
 #include <optional>
 #include <thread>
 #include <vector>
@@ -135,7 +136,13 @@ protected:
         limits);
     std::string what;
     ASSERT_FALSE(server_->start(what)) << what;
+    // Returns once the io thread runs: a test that then uses up every descriptor must not
+    // race the thread's start (the sanitizers' runtime needs descriptors of its own there).
+    std::promise<void> running;
+    auto ran = running.get_future();
+    boost::asio::post(io_, [&running] { running.set_value(); });
     thread_ = std::thread([this] { io_.run(); });
+    ran.wait();
   }
 
   std::string ask(const std::string& raw) {
