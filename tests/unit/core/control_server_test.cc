@@ -328,6 +328,11 @@ private:
 // EMFILE: the pending client is told the real cause, and each failing accept is followed by a
 // pause: the loop never spins (a spinning loop fails thousands of accepts per pause).
 TEST_F(ControlServerTest, OutOfDescriptorsTheAcceptLoopBacksOffAndSaysWhy) {
+#ifdef RMHA_SANITIZED
+  // UBSan's vptr check opens a pipe to test memory it has not seen before; with every
+  // descriptor taken it reports any virtual call as undefined. The g++ build runs this test.
+  GTEST_SKIP() << "needs descriptors the sanitizer runtime would take";
+#endif
   ControlLimits l;
   l.fdHeadroom = 0;
   l.acceptBackoff = 5ms;
