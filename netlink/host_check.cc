@@ -124,22 +124,6 @@ private:
   int fd_;
 };
 
-bool sendDump(int fd, std::uint32_t seq) {
-  struct {
-    nlmsghdr hdr;
-    ifinfomsg ifi;
-  } req{};
-  req.hdr.nlmsg_len = NLMSG_LENGTH(sizeof(ifinfomsg));
-  req.hdr.nlmsg_type = RTM_GETLINK;
-  req.hdr.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-  req.hdr.nlmsg_seq = seq;
-  req.ifi.ifi_family = AF_UNSPEC;
-  sockaddr_nl kernel{};
-  kernel.nl_family = AF_NETLINK;
-  return ::sendto(fd, &req, req.hdr.nlmsg_len, 0, reinterpret_cast<sockaddr*>(&kernel),
-                  sizeof kernel) >= 0;
-}
-
 } // namespace
 
 std::vector<HostLink> hostLinks(std::string& error) {
@@ -148,7 +132,7 @@ std::vector<HostLink> hostLinks(std::string& error) {
   // Bounded: a kernel that never finishes the dump ends the check, not hangs it.
   const timeval timeout{2, 0};
   if (s.fd() < 0 || ::setsockopt(s.fd(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout) != 0 ||
-      !sendDump(s.fd(), kSeq)) {
+      !sendLinkDumpRequest(s.fd(), kSeq)) {
     error = fmt::format("cannot list this host's interfaces ({})", std::strerror(errno));
     return {};
   }

@@ -178,4 +178,20 @@ NetlinkBatch parseNetlinkDatagram(const void* data, std::size_t len) {
   return batch;
 }
 
+bool sendLinkDumpRequest(int fd, std::uint32_t seq) {
+  struct {
+    nlmsghdr hdr;
+    ifinfomsg ifi;
+  } req{};
+  req.hdr.nlmsg_len = NLMSG_LENGTH(sizeof(ifinfomsg));
+  req.hdr.nlmsg_type = RTM_GETLINK;
+  req.hdr.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+  req.hdr.nlmsg_seq = seq;
+  req.ifi.ifi_family = AF_UNSPEC;
+  sockaddr_nl kernel{};
+  kernel.nl_family = AF_NETLINK;
+  return ::sendto(fd, &req, req.hdr.nlmsg_len, 0, reinterpret_cast<sockaddr*>(&kernel),
+                  sizeof kernel) >= 0;
+}
+
 } // namespace rmha::netlink

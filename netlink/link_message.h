@@ -52,6 +52,10 @@ std::optional<LinkMessage> parseLinkMessage(const nlmsghdr* hdr, std::size_t ava
 /// those are left out of `links`.
 NetlinkBatch parseNetlinkDatagram(const void* data, std::size_t len);
 
+/// Sends an RTM_GETLINK dump request (every link, AF_UNSPEC) with sequence `seq` on the
+/// NETLINK_ROUTE socket `fd`; false with errno set when the kernel did not take it.
+bool sendLinkDumpRequest(int fd, std::uint32_t seq);
+
 /// aa:bb:cc:dd:ee:ff (lower case).
 std::string formatMac(const std::uint8_t* bytes, std::size_t len);
 

@@ -131,19 +131,8 @@ std::error_code NetlinkLinkMonitor::openSocket() {
 }
 
 std::error_code NetlinkLinkMonitor::sendDump() {
-  struct {
-    nlmsghdr hdr;
-    ifinfomsg ifi;
-  } req{};
-  req.hdr.nlmsg_len = NLMSG_LENGTH(sizeof(ifinfomsg));
-  req.hdr.nlmsg_type = RTM_GETLINK;
-  req.hdr.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-  req.hdr.nlmsg_seq = dumpSeq_ = ++seq_;
-  req.ifi.ifi_family = AF_UNSPEC;
-  sockaddr_nl kernel{};
-  kernel.nl_family = AF_NETLINK;
-  if (::sendto(socket_.native_handle(), &req, req.hdr.nlmsg_len, 0,
-               reinterpret_cast<sockaddr*>(&kernel), sizeof kernel) < 0) {
+  dumpSeq_ = ++seq_;
+  if (!sendLinkDumpRequest(socket_.native_handle(), dumpSeq_)) {
     return {errno, std::system_category()};
   }
   tracker_.beginResync();
