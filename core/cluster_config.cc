@@ -185,6 +185,20 @@ struct Parser {
     }
     millis("heartbeat-interval", Millis{1}, Millis{10000}, c.heartbeatInterval);
     millis("dead-interval", Millis{3}, Millis{60000}, c.deadInterval);
+    // The adaptive dead interval's ceiling: 4 x dead-interval unless set; = dead-interval
+    // turns the adaptation off.
+    c.deadIntervalMax = 4 * c.deadInterval;
+    if (const auto* e = take("dead-interval-max")) {
+      if (parseMillis(*e, "dead-interval-max", Millis{3}, Millis{60000}, issues,
+                      c.deadIntervalMax) &&
+          c.deadIntervalMax < c.deadInterval) {
+        issues.add(e->line, fmt::format("dead-interval-max = {} ms is below dead-interval = {} "
+                                        "ms; write dead-interval-max = {} (no adaptation) or "
+                                        "more",
+                                        c.deadIntervalMax.count(), c.deadInterval.count(),
+                                        c.deadInterval.count()));
+      }
+    }
     millis("handover-timeout", Millis{10}, Millis{60000}, c.handoverTimeout);
     millis("nic-hold-down", Millis{0}, Millis{60000}, c.nicHoldDown);
     integer("priority", 1, 255, c.priority);

@@ -176,7 +176,7 @@ void addCoreKnownKeys(std::map<std::string, std::vector<std::string>>& known) {
   known["cluster"] = {"ha-mode", "traffic-steering", "virtual-ip", "vip-interface", "member.1",
                       "member.2", "alt-member.1", "alt-member.2", "other-active-rmnode-ip",
                       "local-member", "priority", "preempt", "timer-profile", "heartbeat-interval",
-                      "dead-interval", "handover-timeout", "auth-key-file", "monitor-nics",
+                      "dead-interval", "dead-interval-max", "handover-timeout", "auth-key-file", "monitor-nics",
                       "nic-policy", "nic-hold-down", "vip-lifetime", "arp-probe",
                       "arp-probe-wait", "garp-count", "garp-interval", "garp-repeat-after",
                       "garp-refresh", "garp-form", "gateway", "gateway-check-interval",

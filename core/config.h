@@ -51,6 +51,9 @@ struct ClusterConfig {
   std::string timerProfile = "default";
   Millis heartbeatInterval{10};
   Millis deadInterval{50};
+  /// `dead-interval-max`: the ceiling of the adaptive dead interval (4 x dead-interval unless
+  /// set; equal to dead-interval: no adaptation).
+  Millis deadIntervalMax{200};
   Millis handoverTimeout{500};
   std::string authKeyFile;
   std::string authKey;            ///< read from authKeyFile at load

@@ -517,6 +517,9 @@ nlohmann::json HaService::status() const {
   j["nics"] = nics;
   j["timers"] = {{"heartbeat_interval_ms", core::toMillis(options_.heartbeatInterval)},
                  {"dead_interval_ms", core::toMillis(s.deadInterval)},
+                 {"dead_interval_max_ms", core::toMillis(s.deadIntervalMax)},
+                 {"dead_interval_now_ms", core::toMillis(machine_.deadInterval(now))},
+                 {"recent_worst_gap_ms", core::toMillis(machine_.silence().worstRecentGap(now))},
                  {"stall_threshold_ms", core::toMillis(options_.stallThreshold)},
                  {"peer_answer_wait_ms", core::toMillis(s.peerAnswerWait)}};
   j["counters"] = {{"transitions", transitions_},

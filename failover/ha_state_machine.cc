@@ -10,7 +10,8 @@
 namespace rmha::failover {
 
 
-HaStateMachine::HaStateMachine(EngineSettings settings) : settings_(std::move(settings)) {}
+HaStateMachine::HaStateMachine(EngineSettings settings)
+    : settings_(std::move(settings)), silence_(settings_.deadInterval, settings_.deadIntervalMax) {}
 
 Transition HaStateMachine::onEvent(HaEvent event, const EventInput& input,
                                    core::MonotonicTime now) {
@@ -82,6 +83,10 @@ void HaStateMachine::recordPeer(const EventInput& in, HaEvent e, core::Monotonic
   case HaEvent::PeerHandoverCommit:
   case HaEvent::PeerTakeoverRequest:
     peerReturned_ = peerHeard_ && !peerAlive(now);
+    if (peerHeard_ && !peerGone_) {
+      // Even a gap that outlasted the threshold teaches it: that peer was alive after all.
+      silence_.recordGap(now - peerLastHeard_, now);
+    }
     peer_ = in.peer;
     peerHeard_ = true;
     peerLastHeard_ = now;
@@ -106,14 +111,15 @@ void HaStateMachine::recordStall(core::Duration stalledFor, core::MonotonicTime 
   // read what is queued and to hear the peer's next heartbeats. A closed channel still ends
   // it at once.
   const auto began = now - stalledFor;
-  if (peerHeard_ && !peerGone_ && began - peerLastHeard_ < settings_.deadInterval) {
-    stallGraceUntil_ = std::max(stallGraceUntil_, now + settings_.deadInterval);
+  const auto dead = deadInterval(now);
+  if (peerHeard_ && !peerGone_ && began - peerLastHeard_ < dead) {
+    stallGraceUntil_ = std::max(stallGraceUntil_, now + dead);
   }
 }
 
 bool HaStateMachine::peerAlive(core::MonotonicTime now) const {
   return peerHeard_ && !peerGone_ &&
-         (now - peerLastHeard_ < settings_.deadInterval || now < stallGraceUntil_);
+         (now - peerLastHeard_ < deadInterval(now) || now < stallGraceUntil_);
 }
 
 bool HaStateMachine::waitingForAnsweredPeer(core::MonotonicTime now) const {
@@ -145,7 +151,7 @@ std::optional<core::MonotonicTime> HaStateMachine::nextDeadline(core::MonotonicT
     }
   };
   if (peerHeard_ && !peerGone_) {
-    consider(peerLastHeard_ + settings_.deadInterval);
+    consider(peerLastHeard_ + deadInterval(now));
     consider(stallGraceUntil_);
     consider(peerAnsweredUntil_);
   }
@@ -279,8 +285,10 @@ void HaStateMachine::evaluate(Ctx& c, const std::string& why) {
   } else if (peerGone_) {
     beginTakeover(c, fmt::format("peer lost: its channel closed (it was {})", peer_.state));
   } else {
-    beginTakeover(c, fmt::format("peer lost: silent for {:.1f} ms (it was {})",
-                                 core::toMillis(c.now - peerLastHeard_), peer_.state));
+    beginTakeover(c, fmt::format("peer lost: silent for {:.1f} ms, over its threshold of {:.1f} ms "
+                                 "(it was {})",
+                                 core::toMillis(c.now - peerLastHeard_),
+                                 core::toMillis(deadInterval(c.now)), peer_.state));
   }
   (void)why;
 }

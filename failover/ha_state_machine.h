@@ -11,6 +11,7 @@
 #include "core/ports.h"
 #include "core/time_source.h"
 #include "failover/ha_state.h"
+#include "failover/silence_threshold.h"
 
 namespace rmha::failover {
 
@@ -21,6 +22,10 @@ struct EngineSettings {
   int priority = 100;           ///< higher wins elections
   bool preempt = false;         ///< take the active role back from a lower-ranked active
   core::Duration deadInterval = core::Millis{25};
+  /// The ceiling of the adaptive dead interval (SilenceThreshold): while the peer's recent
+  /// heartbeat gaps are long, a silence counts as death only after 3/2 of the worst of them,
+  /// up to this. At or below deadInterval: no adaptation.
+  core::Duration deadIntervalMax{};
   core::Duration handoverTimeout = core::Millis{500};
   core::Duration electionWait = core::Millis{25};
   /// After a failed claim the node is unfit (Fault) for this long, doubling with each failed
@@ -114,6 +119,10 @@ public:
   std::optional<core::MonotonicTime> nextDeadline(core::MonotonicTime now) const;
 
   bool peerAlive(core::MonotonicTime now) const;
+  /// How long the peer may be silent at `now` before it counts lost: the dead interval,
+  /// raised by its recent heartbeat gaps (SilenceThreshold).
+  core::Duration deadInterval(core::MonotonicTime now) const { return silence_.current(now); }
+  const SilenceThreshold& silence() const { return silence_; }
   /// Until when this node's own stall keeps the peer counted alive ({} when no grace runs).
   core::MonotonicTime stallGraceUntil() const { return stallGraceUntil_; }
   bool peerKnown() const { return peerHeard_; }
@@ -177,6 +186,7 @@ private:
   bool peerHeard_ = false;
   bool peerGone_ = false;               ///< channel closed / terminated since last heard
   core::MonotonicTime peerLastHeard_{};
+  SilenceThreshold silence_;            ///< the adaptive dead interval
   core::MonotonicTime electionDeadline_{};
   bool yielding_ = false;
   core::MonotonicTime yieldUntil_{};

@@ -62,6 +62,7 @@ failover::EngineSettings engineSettings(const core::ClusterConfig& c) {
   s.priority = c.priority;
   s.preempt = c.preempt;
   s.deadInterval = c.deadInterval;
+  s.deadIntervalMax = c.deadIntervalMax;
   s.handoverTimeout = c.handoverTimeout;
   // Listen for a few heartbeats, at least the dead interval, before electing oneself.
   s.electionWait = std::max<core::Duration>(c.deadInterval, 5 * c.heartbeatInterval);

@@ -106,6 +106,17 @@ TEST(DaemonConfig, TimerProfilesSetBothTimersAndExplicitKeysWin) {
   EXPECT_NE(bogus.find("write timer-profile = default"), std::string::npos) << bogus;
 }
 
+TEST(DaemonConfig, TheAdaptiveCeilingIsFourDeadIntervalsUnlessSet) {
+  KeyFile key("0123456789abcdef0123456789abcdef");
+  auto c = parseDaemonConfig(pair(key.path(), "timer-profile = fast\n"), "rmha.conf", kHost);
+  EXPECT_EQ(c.cluster.deadIntervalMax, core::Millis{60});
+  c = parseDaemonConfig(pair(key.path(), "dead-interval-max = 50\n"), "rmha.conf", kHost);
+  EXPECT_EQ(c.cluster.deadIntervalMax, core::Millis{50});  // = dead-interval: no adaptation
+  const auto below = refusal(pair(key.path(), "dead-interval-max = 40\n"));
+  EXPECT_NE(below.find("write dead-interval-max = 50 (no adaptation) or more"), std::string::npos)
+      << below;
+}
+
 TEST(DaemonConfig, GuideSpellingOfModesIsAccepted) {
   KeyFile key("0123456789abcdef0123456789abcdef");
   auto text = pair(key.path());
