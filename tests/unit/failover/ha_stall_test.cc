@@ -6,14 +6,15 @@
 #include "failover/ha_service.h"
 #include "tests/fakes/fake_clock.h"
 #include "tests/fakes/fake_ha_ports.h"
+#include "tests/unit/failover/ha_machine_support.h"
 
 namespace rmha::failover {
-
-void PrintTo(HaState s, std::ostream* os);  // ha_state_machine_test.cc
 
 namespace {
 
 using namespace std::chrono_literals;
+using rmha::test::activePeer;
+using rmha::test::probeOf;
 using S = HaState;
 using E = HaEvent;
 using Probe = action::AcquireTraffic::Probe;
@@ -27,24 +28,6 @@ EngineSettings settings() {
   s.electionWait = 60ms;
   s.peerAnswerWait = 20ms;
   return s;
-}
-
-EventInput activePeer() {
-  EventInput in;
-  in.peer.member = 1;
-  in.peer.state = S::Active;
-  in.peer.priority = 100;
-  in.peer.fit = true;
-  return in;
-}
-
-std::optional<Probe> probeOf(const Transition& t) {
-  for (const auto& a : t.actions) {
-    if (const auto* acq = std::get_if<action::AcquireTraffic>(&a)) {
-      return acq->probe;
-    }
-  }
-  return std::nullopt;
 }
 
 struct Standby {

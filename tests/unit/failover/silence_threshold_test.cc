@@ -2,15 +2,14 @@
 // one, never above the ceiling, forgetting a gap after 50 to 60 s; then the machine using it.
 #include <gtest/gtest.h>
 
-#include "failover/ha_state_machine.h"
+#include "tests/unit/failover/ha_machine_support.h"
 
 namespace rmha::failover {
-
-void PrintTo(HaState s, std::ostream* os);  // ha_state_machine_test.cc
 
 namespace {
 
 using namespace std::chrono_literals;
+using rmha::test::activePeer;
 const core::MonotonicTime t0 = core::MonotonicTime{} + 1h;
 
 TEST(SilenceThreshold, AQuietPathKeepsTheFloor) {
@@ -65,15 +64,6 @@ EngineSettings adaptive(core::Duration ceiling) {
   s.deadIntervalMax = ceiling;
   s.electionWait = 15ms;
   return s;
-}
-
-EventInput activePeer() {
-  EventInput in;
-  in.peer.member = 1;
-  in.peer.state = HaState::Active;
-  in.peer.priority = 100;
-  in.peer.fit = true;
-  return in;
 }
 
 // A standby that heard its active with one 30 ms gap (a loaded host), then 40 ms of silence.
