@@ -165,16 +165,22 @@ public:
 class ServiceControl {
 public:
   virtual ~ServiceControl() = default;
+  // None of these waits for the service's own thread: each is done there, in call order.
   /// Starts taking new calls (and answering OPTIONS with 200).
   virtual void startServing() = 0;
-  /// Stops taking new calls (OPTIONS answered with 503); calls in progress are kept.
+  /// Stops taking new calls (OPTIONS answered with 503); calls in progress are kept;
+  /// connections are closed (listeners stay).
   virtual void stopServing() = 0;
   /// The role is moving between the nodes (a graceful handover, a takeover under way, the
   /// moments after leaving the active role): not serving, but new requests are absorbed
   /// rather than refused where the sender retransmits, so that they reach the node that
   /// serves next. Calls in progress are kept. With `closeConnections` (a node that served),
-  /// connections close as with stopServing before this returns.
+  /// connections close as with stopServing.
   virtual void pauseServing(bool closeConnections) = 0;
+  /// Runs `done` on the caller's thread once everything asked before is done (connections
+  /// closed, sessions applied). The HA thread releases the traffic only after it, so that
+  /// peers see their connections close while this node still owns the address.
+  virtual void whenDone(std::function<void()> done) = 0;
 };
 
 } // namespace rmha::core

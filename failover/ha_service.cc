@@ -37,6 +37,7 @@ HaService::HaService(HaServiceOptions options, const core::TimeSource& time,
       unpause();
     }
   });
+  holdTimer_ = timers.createTimer([this] { resume(false); });
   commandTimer_ = timers.createTimer([this] {
     if (pendingCommand_) {
       RMHA_LOG(Error, "failover", "operator command had no outcome in time; answering it");
@@ -73,12 +74,22 @@ core::SelfTestResult HaService::selfTest() {
   return r;
 }
 
-void HaService::shutdown() {
+void HaService::shutdown(std::function<void()> done) {
   feed(HaEvent::Shutdown);
-  heartbeatTimer_->disable();
-  deadlineTimer_->disable();
-  heartbeatDue_.reset();
-  deadlineDue_.reset();
+  auto finish = [this, done = std::move(done)] {
+    heartbeatTimer_->disable();
+    deadlineTimer_->disable();
+    heartbeatDue_.reset();
+    deadlineDue_.reset();
+    if (done) {
+      done();
+    }
+  };
+  if (held_) {
+    shutdownDone_ = std::move(finish);  // once the release, held for the service, is done
+    return;
+  }
+  finish();
 }
 
 void HaService::command(HaEvent event, CommandDone done) {
@@ -160,18 +171,26 @@ void HaService::feed(HaEvent event, const EventInput& input) {
     noticeStall();  // before the event: the machine must know first that the silence was ours
   }
   queue_.push_back({event, input});
-  if (feeding_) {
+  drain();
+}
+
+// Events wait while a transition's actions are held for the service: the machine sees the
+// next one only after the previous one was fully applied.
+void HaService::drain() {
+  if (feeding_ || held_) {
     return;
   }
   feeding_ = true;
-  while (!queue_.empty()) {
+  while (!queue_.empty() && !held_) {
     auto [e, in] = std::move(queue_.front());
     queue_.pop_front();
     const auto t = machine_.onEvent(e, in, time_.monotonicTime());
     apply(t, e);
   }
   feeding_ = false;
-  armDeadline();
+  if (!held_) {
+    armDeadline();
+  }
 }
 
 void HaService::apply(const Transition& t, HaEvent event) {
@@ -179,18 +198,77 @@ void HaService::apply(const Transition& t, HaEvent event) {
     record(t, event);
   }
   heartbeatSent_ = false;
-  for (const auto& a : t.actions) {
-    applyAction(a);
+  runActions(t.actions, t.changed());
+}
+
+void HaService::runActions(const std::vector<Action>& actions, bool changed) {
+  for (std::size_t i = 0; i < actions.size(); ++i) {
+    // After StopServing, the release waits until the service has closed its connections.
+    if (applyAction(actions[i]) && i + 1 < actions.size() && holdForService()) {
+      held_ = Held{std::vector<Action>(actions.begin() + static_cast<std::ptrdiff_t>(i) + 1,
+                                       actions.end()),
+                   changed};
+      return;
+    }
   }
   // Every state change is announced at once, not at the next heartbeat.
-  if (t.changed() && !heartbeatSent_) {
+  if (changed && !heartbeatSent_) {
     sendToPeer(PeerMsgKind::Heartbeat, 0);
   }
 }
 
-void HaService::applyAction(const Action& a) {
+// A posted completion, not a wait: the HA thread goes on running its timers and reading
+// the peer meanwhile; events queue until the held actions ran.
+bool HaService::holdForService() {
+  const auto gen = ++holdGeneration_;
+  serviceDoneAtOnce_ = false;
+  awaitingService_ = true;
+  service_.whenDone([this, gen] {
+    if (gen != holdGeneration_) {
+      return;  // the bound passed first
+    }
+    if (awaitingService_) {
+      serviceDoneAtOnce_ = true;  // answered inside whenDone(): nothing to hold
+      return;
+    }
+    resume(true);
+  });
+  awaitingService_ = false;
+  if (serviceDoneAtOnce_) {
+    return false;
+  }
+  holdTimer_->enable(kServiceBound);
+  return true;
+}
+
+void HaService::resume(bool inTime) {
+  if (!held_) {
+    return;
+  }
+  holdTimer_->disable();
+  ++holdGeneration_;
+  if (!inTime) {
+    ++slowServiceAnswers_;
+    RMHA_LOG(Warn, "failover", "the SIP thread did not close its connections within {:.0f} ms; "
+             "releasing the traffic without waiting longer", core::toMillis(kServiceBound));
+  }
+  auto h = std::move(*held_);
+  held_.reset();
+  feeding_ = true;
+  runActions(h.rest, h.changed);
+  feeding_ = false;
+  drain();
+  if (!held_ && shutdownDone_) {
+    auto done = std::move(shutdownDone_);
+    shutdownDone_ = nullptr;
+    done();
+  }
+}
+
+bool HaService::applyAction(const Action& a) {
+  bool hold = false;
   std::visit(
-      [this](const auto& act) {
+      [this, &hold](const auto& act) {
         using T = std::decay_t<decltype(act)>;
         if constexpr (std::is_same_v<T, action::AcquireTraffic>) {
           const auto gen = ++acquireGeneration_;
@@ -240,6 +318,7 @@ void HaService::applyAction(const Action& a) {
           serve();
         } else if constexpr (std::is_same_v<T, action::StopServing>) {
           leaveServing();
+          hold = true;
         } else if constexpr (std::is_same_v<T, action::SendToPeer>) {
           sendToPeer(act.kind, act.handoverId);
         } else if constexpr (std::is_same_v<T, action::CompleteCommand>) {
@@ -251,6 +330,7 @@ void HaService::applyAction(const Action& a) {
         }
       },
       a);
+  return hold;
 }
 
 // Leaving the active role: while nobody serves yet, new requests are absorbed (their
@@ -328,7 +408,11 @@ void HaService::onHeartbeatTimer() {
     return;
   }
   // Tell the peer first that this node lives; then let the machine know if it was stalled.
-  sendToPeer(PeerMsgKind::Heartbeat, 0);
+  // Not while a release is held: the state it would carry is not true on the wire yet (the
+  // release sends it the moment it is).
+  if (!held_) {
+    sendToPeer(PeerMsgKind::Heartbeat, 0);
+  }
   if (!feeding_ && overdue() > options_.stallThreshold) {
     feed(HaEvent::Tick);  // feed() tells the machine of the stall first
   }
@@ -466,70 +550,6 @@ void HaService::onTrafficConflict(const std::string& otherMac) {
   EventInput in;
   in.detail = "MAC " + otherMac;
   feed(HaEvent::TrafficConflict, in);
-}
-
-nlohmann::json HaService::status() const {
-  using nlohmann::json;
-  const auto now = time_.monotonicTime();
-  const auto& s = options_.engine;
-  json j;
-  j["node"] = {{"member", s.localMember}, {"priority", s.priority}, {"mode", options_.modeName},
-               {"preempt", s.preempt}};
-  j["role"] = std::string(toString(machine_.state()));
-  j["fit"] = machine_.fit();
-  // Fit: why it is (the NICs' state); unfit: the sentence that says what to fix.
-  j["fit_reason"] = machine_.fit() ? linkReason_ : machine_.unfitReason();
-  j["claim_failures"] = machine_.claimFailures();
-  j["serving"] = serving_;
-  j["sessions"] = sessions_.sessionCount();
-  j["steering"] = steering_.describe();
-  json transitions = json::array();
-  for (const auto& r : history_) {
-    transitions.push_back({{"time_us", r.timeUs}, {"from", std::string(toString(r.from))},
-                           {"to", std::string(toString(r.to))}, {"event", r.event},
-                           {"reason", r.reason}});
-  }
-  j["last_transition"] = transitions.empty() ? json(nullptr) : transitions.back();
-  j["transitions"] = transitions;
-  const auto& p = machine_.peer();
-  json peer = {{"known", machine_.peerKnown()}, {"channel", channelUp_ ? "up" : "down"}};
-  if (machine_.peerKnown()) {
-    peer["member"] = p.member;
-    peer["role"] = std::string(toString(p.state));
-    peer["priority"] = p.priority;
-    peer["fit"] = p.fit;
-    peer["fit_reason"] = p.fit ? std::string() : "peer unfit: " + std::string(core::describe(p.unfitCode));
-    peer["alive"] = machine_.peerAlive(now);
-    peer["last_heard_ms"] = core::toMillis(now - machine_.peerLastHeard());
-    peer["last_path"] = lastPath_;
-    peer["sessions"] = lastPeerSessions_;
-  }
-  j["peer"] = peer;
-  if (!machine_.fit() && machine_.peerAlive(now) && !p.fit) {
-    j["pair_warning"] = "neither node is fit: nobody holds the traffic";
-  }
-  json nics = json::array();
-  for (const auto& n : links_.nics()) {
-    nics.push_back({{"selector", n.selector}, {"name", n.name}, {"mac", n.mac},
-                    {"admin_up", n.adminUp}, {"lower_up", n.lowerUp}, {"healthy", n.healthy},
-                    {"bond_active_slave", n.bondActiveSlave}});
-  }
-  j["nics"] = nics;
-  j["timers"] = {{"heartbeat_interval_ms", core::toMillis(options_.heartbeatInterval)},
-                 {"dead_interval_ms", core::toMillis(s.deadInterval)},
-                 {"dead_interval_max_ms", core::toMillis(s.deadIntervalMax)},
-                 {"dead_interval_now_ms", core::toMillis(machine_.deadInterval(now))},
-                 {"recent_worst_gap_ms", core::toMillis(machine_.silence().worstRecentGap(now))},
-                 {"stall_threshold_ms", core::toMillis(options_.stallThreshold)},
-                 {"peer_answer_wait_ms", core::toMillis(s.peerAnswerWait)}};
-  j["counters"] = {{"transitions", transitions_},
-                   {"reasserts", reasserts_},
-                   {"stalls", stalls_},
-                   {"last_stall_ms", core::toMillis(lastStall_)},
-                   {"worst_stall_ms", core::toMillis(worstStall_)},
-                   {"worst_heartbeat_gap_ms", core::toMillis(worstPeerGap_)},
-                   {"probe_answered_by_peer", peerAnswers_}};
-  return j;
 }
 
 } // namespace rmha::failover

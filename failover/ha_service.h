@@ -59,8 +59,9 @@ public:
 
   /// Starts the engine: clears stale traffic, feeds Start, begins heartbeats.
   void start();
-  /// Releases what we own, tells the peer, stops the timers.
-  void shutdown();
+  /// Releases what we own, tells the peer, stops the timers; then `done` (at once, or once
+  /// the service has closed its connections, at most 50 ms later, on this thread).
+  void shutdown(std::function<void()> done = {});
   /// An operator command (OperatorFailover, OperatorTakeover, MaintenanceOn/Off). `done`
   /// runs once, possibly later (a handover waits for the peer). One command at a time.
   void command(HaEvent event, CommandDone done);
@@ -86,8 +87,14 @@ public:
 
 private:
   void feed(HaEvent event, const EventInput& input = {});
+  void drain();
   void apply(const Transition& t, HaEvent event);
-  void applyAction(const Action& a);
+  void runActions(const std::vector<Action>& actions, bool changed);
+  /// True: the actions after this one wait for the service (StopServing before a release).
+  bool applyAction(const Action& a);
+  /// Asks the service to say when it has done what was asked; true if that is later.
+  bool holdForService();
+  void resume(bool inTime);  ///< runs the held actions (the service answered, or the bound)
   void sendToPeer(PeerMsgKind kind, std::uint32_t handoverId);
   void onHeartbeatTimer();
   void armDeadline();
@@ -113,6 +120,19 @@ private:
   core::TimerPtr commandTimer_;
   core::TimerPtr pauseTimer_;  ///< bounds the absorbing after this node left the active role
   std::deque<std::pair<HaEvent, EventInput>> queue_;
+  /// The rest of a transition's actions, waiting for the service (at most kServiceBound).
+  struct Held {
+    std::vector<Action> rest;
+    bool changed = false;
+  };
+  static constexpr core::Duration kServiceBound = core::Millis{50};
+  std::optional<Held> held_;
+  core::TimerPtr holdTimer_;
+  std::uint64_t holdGeneration_ = 0;
+  bool awaitingService_ = false;
+  bool serviceDoneAtOnce_ = false;
+  std::uint64_t slowServiceAnswers_ = 0;
+  std::function<void()> shutdownDone_;
   bool feeding_ = false;
   bool heartbeatSent_ = false;
   std::uint64_t lastPeerSessions_ = 0;

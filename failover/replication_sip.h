@@ -44,11 +44,11 @@ public:
     ops_.push_back(std::move(op));
     queued();
   }
-  /// HA thread: hands what is queued to the SIP thread; `wait` until it is applied.
-  void flush(bool wait = false) {
+  /// HA thread: hands what is queued to the SIP thread (posted, not waited for).
+  void flush() {
     timer_->disable();
-    if (!ops_.empty() || wait) {
-      sip_.applyReplicas(std::move(ops_), wait);
+    if (!ops_.empty()) {
+      sip_.applyReplicas(std::move(ops_));
       ops_.clear();
     }
   }
@@ -97,7 +97,9 @@ public:
     // Collecting starts before the node serves (the transition is observed before its
     // actions run), so no change of the new active is missed.
     if (ownsTraffic(s) && !owning_) {
-      store_.flush(true); // every call the peer told of is in the SIP table before serving
+      // Every call the peer told of is in the SIP table before serving: the SIP thread
+      // applies them before the startServing posted after them.
+      store_.flush();
     }
     owning_ = ownsTraffic(s);
     // The replicator is the source before a change is collected for it, and no longer

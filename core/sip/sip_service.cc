@@ -1,8 +1,5 @@
 #include "core/sip/sip_service.h"
 
-#include <chrono>
-#include <future>
-
 #include <boost/asio/post.hpp>
 
 #include "core/log.h"
@@ -90,79 +87,86 @@ void SipService::stopHere() {
   }
 }
 
-bool SipService::runOnSipThread(std::function<void()> f, std::chrono::milliseconds bound) {
+void SipService::onSipThread(std::function<void()> f) {
   if (io_.get_executor().running_in_this_thread() || io_.stopped()) {
     f(); // on the SIP thread, or nothing runs there any more: nothing else touches its state
-    return true;
+    return;
   }
-  auto done = std::make_shared<std::promise<void>>();
-  auto fut = done->get_future();
-  asio::post(io_, [f = std::move(f), done, alive = std::weak_ptr<int>(alive_)] {
+  asio::post(io_, [f = std::move(f), alive = std::weak_ptr<int>(alive_)] {
     if (!alive.expired()) {
       f();
     }
-    done->set_value();
   });
-  return bound == std::chrono::milliseconds::zero() ||
-         fut.wait_for(bound) == std::future_status::ready;
 }
 
 void SipService::stop() {
   if (!started_.load()) {
     return;
   }
-  if (!runOnSipThread([this] { stopHere(); }, std::chrono::seconds(2))) {
-    // The io_context is not being run: nothing else touches the transports.
-    stopHere();
-  }
+  onSipThread([this] { stopHere(); });
 }
 
 void SipService::startServing() {
   serving_.store(true);
-  if (proxy_) {
-    proxy_->setServing(true);
-    proxy_->setAbsorbing(false);
-  }
+  onSipThread([this] {
+    if (proxy_) {
+      proxy_->setServing(true);
+      proxy_->setAbsorbing(false);
+    }
+  });
   RMHA_LOG(Info, "sip", "serving: taking new calls");
 }
 
 void SipService::pauseServing(bool closeConnections) {
   serving_.store(false);
-  if (proxy_) {
-    proxy_->setAbsorbing(true);
-    proxy_->setServing(false);
-  }
-  if (closeConnections) {
-    closeTcpConnections();
-  }
+  onSipThread([this, closeConnections] {
+    if (proxy_) {
+      proxy_->setAbsorbing(true);
+      proxy_->setServing(false);
+    }
+    if (closeConnections) {
+      closeTcpConnections();
+    }
+  });
   RMHA_LOG(Info, "sip", "paused: the role is moving; new requests over UDP absorbed for the "
            "next owner, over TCP refused with 503");
 }
 
 void SipService::stopServing() {
   serving_.store(false);
-  if (proxy_) {
-    proxy_->setServing(false);
-    proxy_->setAbsorbing(false);
-  }
-  closeTcpConnections();
+  onSipThread([this] {
+    if (proxy_) {
+      proxy_->setServing(false);
+      proxy_->setAbsorbing(false);
+    }
+    closeTcpConnections();
+  });
   RMHA_LOG(Info, "sip", "not serving: new calls refused with 503");
 }
 
-void SipService::closeTcpConnections() {
-  if (!started_.load() || !tcp_) {
+void SipService::whenDone(std::function<void()> done) {
+  auto home = caller_;
+  if (io_.stopped() || io_.get_executor().running_in_this_thread()) {
+    if (home) {
+      asio::post(home, std::move(done));
+    } else {
+      done();
+    }
     return;
   }
-  // Bounded: the caller is the HA thread on its way to releasing the address.
-  const bool inTime = runOnSipThread(
-      [this] {
-        if (started_.load()) {
-          tcp_->closeConnections();
-        }
-      },
-      std::chrono::milliseconds(50));
-  if (!inTime) {
-    RMHA_LOG(Warn, "sip", "the SIP thread did not close its TCP connections within 50 ms");
+  // Behind everything posted before: once it runs, all of that ran.
+  asio::post(io_, [home, done = std::move(done)]() mutable {
+    if (home) {
+      asio::post(home, std::move(done));
+    } else {
+      done();
+    }
+  });
+}
+
+void SipService::closeTcpConnections() {
+  if (started_.load() && tcp_) {
+    tcp_->closeConnections();
   }
 }
 
@@ -172,21 +176,16 @@ std::size_t SipService::sessionCount() const { return sessions_.size(); }
 
 void SipService::setSessionObserver(SessionObserver* observer) { sessions_.setObserver(observer); }
 
-void SipService::applyReplicas(std::vector<ReplicaOp> ops, bool wait) {
-  const bool inTime = runOnSipThread(
-      [this, ops = std::move(ops)]() mutable {
-        for (auto& op : ops) {
-          if (op.removed) {
-            sessions_.remove(op.session.callId);
-          } else {
-            sessions_.upsert(std::move(op.session));
-          }
-        }
-      },
-      std::chrono::milliseconds(wait ? 200 : 0));
-  if (!inTime) {
-    RMHA_LOG(Warn, "sip", "the SIP thread did not apply the peer's sessions within 200 ms");
-  }
+void SipService::applyReplicas(std::vector<ReplicaOp> ops) {
+  onSipThread([this, ops = std::move(ops)]() mutable {
+    for (auto& op : ops) {
+      if (op.removed) {
+        sessions_.remove(op.session.callId);
+      } else {
+        sessions_.upsert(std::move(op.session));
+      }
+    }
+  });
 }
 
 void SipService::send(const Peer& to, std::string_view data) {

@@ -2,16 +2,19 @@
 // The embedded SIP resource manager as the daemon sees it: bound listeners, the proxy, the
 // media-server pools and the session table, on one io_context thread (the SIP thread).
 //
-//   rmhad (HA thread) --startServing/stopServing, sessionCount, statusJson--> SipService
+//   rmhad (HA thread) --startServing/stopServing, whenDone, sessionCount, statusJson--> SipService
+//
+// Calls from another thread never wait for the SIP thread: the work is posted to it and done
+// there in call order; whenDone tells the caller (on its own executor) when it is.
 //   SipService --UDP/TCP transports--> Proxy --> ResourceDirectory, SessionTable --> observer
 #include <atomic>
 #include <functional>
-#include <chrono>
 #include <memory>
 #include <mutex>
 #include <system_error>
 #include <vector>
 
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/io_context.hpp>
 #include <nlohmann/json.hpp>
 
@@ -42,20 +45,25 @@ public:
   /// Binds every listen address and starts probes. Call before io runs, or on the SIP
   /// thread. The error names the address that could not be bound.
   std::error_code start();
-  /// Closes listeners and drops transactions (sessions are kept). Call on the SIP thread, or
-  /// from another thread while io runs (it waits up to 2 s), or after io stopped.
+  /// Closes listeners and drops transactions (sessions are kept): at once on the SIP thread
+  /// or once io stopped, otherwise posted to the SIP thread.
   void stop();
+
+  /// Where whenDone's callbacks run (the HA thread's executor). Unset: on the SIP thread.
+  void setCallerExecutor(boost::asio::any_io_executor caller) { caller_ = std::move(caller); }
 
   /// Thread-safe: new calls accepted, OPTIONS to us answered 200.
   void startServing() override;
   /// Thread-safe: new calls refused with 503, OPTIONS answered 503; calls in progress kept.
-  /// Closes every TCP connection (listeners stay) before it returns (bounded: 50 ms), so that
-  /// peers see the close while this node still owns the address and open their next
-  /// connection to the new owner instead of meeting a reset with a request in flight.
+  /// Closes every TCP connection (listeners stay), so that peers see the close while this
+  /// node still owns the address (the HA thread releases it after whenDone) and open their
+  /// next connection to the new owner instead of meeting a reset with a request in flight.
   void stopServing() override;
   /// Thread-safe: not serving; new requests over UDP absorbed (Proxy::setAbsorbing); with
   /// `closeConnections`, TCP connections closed as by stopServing.
   void pauseServing(bool closeConnections) override;
+  /// Thread-safe: `done` runs on the caller executor once everything posted before ran.
+  void whenDone(std::function<void()> done) override;
   /// Thread-safe.
   std::size_t sessionCount() const override;
   bool serving() const;
@@ -74,10 +82,9 @@ public:
     bool removed = false;
     Session session;
   };
-  /// Thread-safe: applies the peer's changes on the SIP thread, in order, in one go. With
-  /// `wait`, returns once they are applied (bounded: 200 ms), so that a node about to serve
-  /// holds every call it was told of.
-  void applyReplicas(std::vector<ReplicaOp> ops, bool wait = false);
+  /// Thread-safe: applies the peer's changes on the SIP thread, in order, in one go. Posted
+  /// before startServing, they are applied before the first request is served.
+  void applyReplicas(std::vector<ReplicaOp> ops);
 
   /// The addresses actually bound (ports resolved when 0 was configured).
   const std::vector<SipAddress>& boundAddresses() const { return cfg_.listen; }
@@ -89,9 +96,9 @@ private:
   std::error_code bindAll();
   void stopHere();
   void closeTcpConnections();
-  /// Runs `f` on the SIP thread (here when this is it, or when its io_context stopped) and
-  /// waits at most `bound` for it (zero: does not wait). False: it did not run in time.
-  bool runOnSipThread(std::function<void()> f, std::chrono::milliseconds bound);
+  /// Runs `f` on the SIP thread: here when this is it or when its io_context stopped,
+  /// otherwise posted (never waited for).
+  void onSipThread(std::function<void()> f);
 
   boost::asio::io_context& io_;
   SipConfig cfg_;
@@ -107,6 +114,7 @@ private:
   std::atomic<bool> started_{false};
   std::atomic<std::uint64_t> dropped_{0};
   std::mutex stopMutex_;
+  boost::asio::any_io_executor caller_;
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);  // posted handlers check it
 };
 

@@ -14,8 +14,9 @@
 
 #include <cstring>
 
-#include <boost/asio/io_context.hpp>
 #include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 
@@ -50,6 +51,7 @@ public:
   void startServing() override {}
   void stopServing() override {}
   void pauseServing(bool) override {}
+  void whenDone(std::function<void()> done) override { done(); }
   std::size_t sessionCount() const override { return 0; }
 };
 
@@ -207,6 +209,7 @@ struct Daemon::Impl {
     }
     if (config.sip) {
       sip = std::make_unique<core::sip::SipService>(sipIo, *config.sip, time, sipTimers);
+      sip->setCallerExecutor(io.get_executor());
       service = sip.get();
       sessions = sip.get();
     }
@@ -298,15 +301,23 @@ struct Daemon::Impl {
       return;
     }
     stopping = true;
-    ha->shutdown(); // releases the traffic and tells the peer, in that order
+    // Releases the traffic (once the SIP thread closed its connections) and tells the peer,
+    // in that order; the rest stops after.
+    ha->shutdown([this] { stopAfterRelease(); });
+  }
+
+  void stopAfterRelease() {
     if (peer) {
       peer->stop();
     }
     links->stop();
     control->stop();
     if (sip) {
-      sip->stop();
-      sipIo.stop();
+      // Posted, not waited for: the SIP thread stops its transports, then its loop.
+      asio::post(sipIo, [this] {
+        sip->stop();
+        sipIo.stop();
+      });
     }
     signals.cancel();
     for (auto& w : waiters) {

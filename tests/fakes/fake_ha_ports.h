@@ -1,5 +1,6 @@
 #pragma once
 // Hand-written fakes of the ports HaService talks through, for unit tests on the FakeClock.
+#include <functional>
 #include <string>
 #include <system_error>
 #include <vector>
@@ -16,7 +17,7 @@ public:
     ++acquires;
     done(acquireError);
   }
-  void release() override {}
+  void release() override { ++releases; }
   void reassert() override { ++reasserts; }
   void clearStale() override {}
   std::string describe() const override { return "fake"; }
@@ -26,6 +27,7 @@ public:
   }
   int reasserts = 0;
   int acquires = 0;
+  int releases = 0;
   int selfTests = 0;
   std::error_code acquireError;
   core::SelfTestResult selfTestResult;
@@ -55,9 +57,19 @@ public:
     serving = false;
     paused = true;
   }
+  /// At once, unless `deferDone`: then kept in `pendingDone` for the test to run.
+  void whenDone(std::function<void()> done) override {
+    if (deferDone) {
+      pendingDone.push_back(std::move(done));
+    } else {
+      done();
+    }
+  }
   std::size_t sessionCount() const override { return 0; }
   bool serving = false;
   bool paused = false;
+  bool deferDone = false;
+  std::vector<std::function<void()>> pendingDone;
 };
 
 } // namespace rmha::test
