@@ -5,7 +5,7 @@
 //   SIP thread: SipService --SessionObserver--> SessionChangeQueue --> Replicator --> channel
 //   HA thread:  Replicator <--> PeerLink channel;  Replicator --ReplicaStore--> SipService
 //               HaService --HandoverGate--> (SIP thread drains) --> Replicator::whenSynced
-#include <cstdlib>
+#include <cstdint>
 #include <string>
 
 #include <boost/asio/io_context.hpp>
@@ -67,18 +67,24 @@ private:
   std::vector<core::sip::SipService::ReplicaOp> ops_;
 };
 
+/// Hooks for tests and benchmarks only, given by the composition root (rmhad --test-hook).
+struct SipReplicationHooks {
+  bool off = false;                    ///< the benchmark's baseline: a pair that does not replicate
+  std::uint64_t syntheticSessions = 0; ///< made-up sessions added when first active (bulk copies)
+};
+
 class SipReplication final : public HandoverGate {
 public:
   /// Attaches itself to `sip` (session observer) and `link` (channel sink).
   SipReplication(boost::asio::io_context& haIo, boost::asio::io_context& sipIo,
                  core::sip::SipService& sip, PeerLink& link, ReplicationOptions options,
-                 const core::TimeSource& time, core::TimerFactory& timers)
+                 const core::TimeSource& time, core::TimerFactory& timers,
+                 SipReplicationHooks hooks = {})
       : haIo_(haIo), sipIo_(sipIo), sip_(sip), link_(link), store_(sip, timers),
-        replicator_(withTestHooks(options), link, store_, time, timers),
-        changes_(time, deferOn(sipIo), postTo(haIo), replicator_) {
-    // RMHA_TEST_NO_REPLICATION: the benchmark's baseline, an HA pair that does not
-    // replicate (the replicator stays detached and idle).
-    if (std::getenv("RMHA_TEST_NO_REPLICATION") != nullptr) {
+        replicator_(options, link, store_, time, timers),
+        changes_(time, deferOn(sipIo), postTo(haIo), replicator_), hooks_(hooks) {
+    if (hooks_.off) {
+      // The replicator stays detached and idle.
       RMHA_LOG(Warn, "replication", "test hook: session replication is off");
       return;
     }
@@ -139,16 +145,15 @@ private:
     return [&io](std::function<void()> f) { boost::asio::defer(io, std::move(f)); };
   }
 
-  // The benchmark measures a bulk copy of many sessions without placing that many calls:
-  // RMHA_TEST_SYNTHETIC_SESSIONS=N adds N made-up sessions (once) when this node first
-  // becomes active; they flow through the SIP table and its observer like real ones.
+  // The benchmark measures a bulk copy of many sessions without placing that many calls: N
+  // made-up sessions, added once when this node first becomes active, flow through the SIP
+  // table and its observer like real ones.
   void addSyntheticSessions() {
-    const char* n = std::getenv("RMHA_TEST_SYNTHETIC_SESSIONS");
-    if (syntheticAdded_ || n == nullptr) {
+    if (syntheticAdded_ || hooks_.syntheticSessions == 0) {
       return;
     }
     syntheticAdded_ = true;
-    const auto count = std::strtoull(n, nullptr, 10);
+    const auto count = hooks_.syntheticSessions;
     RMHA_LOG(Warn, "replication", "test hook: adding {} synthetic sessions", count);
     std::vector<core::sip::SipService::ReplicaOp> ops(count);
     for (std::uint64_t i = 0; i < count; ++i) {
@@ -164,15 +169,6 @@ private:
     sip_.applyReplicas(std::move(ops));
   }
 
-  // Integration tests corrupt one replication payload to see the standby refuse it and
-  // resync: RMHA_TEST_CORRUPT_REPLICATION=N corrupts the Nth payload this node sends.
-  static ReplicationOptions withTestHooks(ReplicationOptions o) {
-    if (const char* n = std::getenv("RMHA_TEST_CORRUPT_REPLICATION")) {
-      o.corruptPayload = std::strtoull(n, nullptr, 10);
-    }
-    return o;
-  }
-
   boost::asio::io_context& haIo_;
   boost::asio::io_context& sipIo_;
   core::sip::SipService& sip_;
@@ -180,6 +176,7 @@ private:
   SipReplicaStore store_;
   Replicator replicator_;
   SessionChangeQueue changes_;
+  SipReplicationHooks hooks_;
   bool syntheticAdded_ = false;
   bool owning_ = false;
 };

@@ -158,8 +158,9 @@ void raiseHaThread(const core::ClusterConfig& c) {
 } // namespace
 
 struct Daemon::Impl {
-  explicit Impl(DaemonConfig c)
-      : config(std::move(c)), timers(io.get_executor()), signals(io, SIGINT, SIGTERM, SIGHUP) {}
+  Impl(DaemonConfig c, TestHooks h)
+      : config(std::move(c)), hooks(h), timers(io.get_executor()),
+        signals(io, SIGINT, SIGTERM, SIGHUP) {}
 
   struct Waiter {
     std::string role;
@@ -168,6 +169,7 @@ struct Daemon::Impl {
   };
 
   DaemonConfig config;
+  TestHooks hooks;
   asio::io_context io;
   core::RealTimeSource time;
   core::AsioTimerFactory timers;
@@ -218,8 +220,10 @@ struct Daemon::Impl {
     if (peer && sip) {
       failover::ReplicationOptions ro;
       ro.localMember = c.localMember;
-      replication = std::make_unique<failover::SipReplication>(io, sipIo, *sip, *peer, ro, time,
-                                                               timers);
+      ro.corruptPayload = hooks.corruptReplication;
+      replication = std::make_unique<failover::SipReplication>(
+          io, sipIo, *sip, *peer, ro, time, timers,
+          failover::SipReplicationHooks{hooks.noReplication, hooks.syntheticSessions});
       ha->setHandoverGate(replication.get());
     }
     ha->setTransitionObserver([this](const failover::TransitionRecord& r) {
@@ -482,7 +486,31 @@ struct Daemon::Impl {
   }
 };
 
-Daemon::Daemon(DaemonConfig config) : impl_(std::make_unique<Impl>(std::move(config))) {}
+Daemon::Daemon(DaemonConfig config, TestHooks hooks)
+    : impl_(std::make_unique<Impl>(std::move(config), hooks)) {}
+
+std::string addTestHook(const std::string& value, TestHooks& hooks) {
+  const auto eq = value.find('=');
+  const auto name = value.substr(0, eq);
+  const auto arg = eq == std::string::npos ? std::string() : value.substr(eq + 1);
+  std::uint64_t n = 0;
+  const bool numeric = !arg.empty() && arg.size() <= 9 &&
+                       arg.find_first_not_of("0123456789") == std::string::npos;
+  if (numeric) {
+    n = std::stoull(arg);
+  }
+  if (name == "no-replication" && eq == std::string::npos) {
+    hooks.noReplication = true;
+  } else if (name == "synthetic-sessions" && numeric && n > 0) {
+    hooks.syntheticSessions = n;
+  } else if (name == "corrupt-replication" && numeric && n > 0) {
+    hooks.corruptReplication = n;
+  } else {
+    return "unknown test hook '" + value + "' (known: no-replication, synthetic-sessions=N, "
+           "corrupt-replication=N; N from 1 to 999999999)";
+  }
+  return {};
+}
 Daemon::~Daemon() = default;
 
 int Daemon::run(int readyFd) {
@@ -490,6 +518,11 @@ int Daemon::run(int readyFd) {
   core::Log::setLevel(d.config.log.level);
   core::Log::setInstance(d.config.log.instance);
   RMHA_LOG(Info, "core", "rmhad starting: {}", describe(d.config));
+  if (d.hooks.noReplication || d.hooks.syntheticSessions || d.hooks.corruptReplication) {
+    RMHA_LOG(Warn, "core", "TEST HOOKS ON (never in production): no-replication {}, "
+             "synthetic-sessions {}, corrupt-replication {}", d.hooks.noReplication,
+             d.hooks.syntheticSessions, d.hooks.corruptReplication);
+  }
   core::raiseOpenFileLimit();
   d.build();
   raiseHaThread(d.config.cluster);

@@ -3,6 +3,8 @@
 
 #include <csignal>
 #include <iostream>
+#include <string>
+#include <vector>
 
 #include "core/log.h"
 #include "failover/daemon/daemon.h"
@@ -21,11 +23,22 @@ int main(int argc, char** argv) {
   int readyFd = -1;
   app.add_option("--ready-fd", readyFd,
                  "write \"ready\" to this file descriptor once started (for scripts)");
+  std::vector<std::string> hookValues;
+  app.add_option("--test-hook", hookValues,
+                 "for tests and benchmarks only: no-replication, synthetic-sessions=N, "
+                 "corrupt-replication=N (repeatable)");
   app.set_version_flag("--version", "rmhad " RMHA_VERSION);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
+  }
+  rmha::daemon::TestHooks hooks;
+  for (const auto& v : hookValues) {
+    if (const auto problem = rmha::daemon::addTestHook(v, hooks); !problem.empty()) {
+      std::cerr << "rmhad: " << problem << "\n";
+      return 2;
+    }
   }
   try {
     const auto cfg = rmha::daemon::loadDaemonConfig(check.empty() ? config : check);
@@ -43,7 +56,7 @@ int main(int argc, char** argv) {
     struct LogStop {
       ~LogStop() { rmha::core::Log::stopAsync(); }
     } logStop;
-    rmha::daemon::Daemon daemon(cfg);
+    rmha::daemon::Daemon daemon(cfg, hooks);
     return daemon.run(readyFd);
   } catch (const rmha::core::ConfigError& e) {
     std::cerr << e.what() << "\n";

@@ -51,7 +51,8 @@ pair_config() {
   } >"$LAB_DIR/node$m.conf"
 }
 
-# pair_start MEMBER: starts rmhad on nodeN and returns once it is ready (bounded: 10 s).
+# pair_start MEMBER [RMHAD-ARGS...]: starts rmhad on nodeN (with those extra arguments, e.g.
+# --test-hook) and returns once it is ready (bounded: 10 s).
 # PAIR_WRAP, when set, is a command rmhad is started under (e.g. setpriv to drop privileges).
 pair_start() {
   local m=$1 fifo="$LAB_DIR/node$1.ready" wrap=()
@@ -71,7 +72,7 @@ pair_start() {
     LAB_PIDS+=("$!")
   fi
   lab_spawn "node$m" "$out" "${wrap[@]}" "$RMHA_BIN/rmhad" -c "$LAB_DIR/node$m.conf" \
-    --ready-fd 3 3>&7 7>&-
+    --ready-fd 3 "${@:2}" 3>&7 7>&-
   eval "PAIR_PID$m=$LAB_LAST_PID"
   local line=""
   read -r -t 10 -u 7 line || true

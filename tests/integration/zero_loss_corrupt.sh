@@ -14,7 +14,7 @@ for m in 1 2; do
   lab_exec "node$m" sysctl -qw net.ipv4.ip_nonlocal_bind=1
   pair_config "$m" "${ZL_LINES[@]}"
 done
-RMHA_TEST_CORRUPT_REPLICATION=5 pair_start 1
+pair_start 1 --test-hook corrupt-replication=5
 pair_start 2
 wait_until 10000 roles_are active standby || fail "no active/standby pair"
 zl_media_servers
