@@ -111,6 +111,12 @@ bool parseMillis(const IniDocument::Entry& e, const std::string& key, Millis min
                                    key, e.value, key, min.count()));
     return false;
   }
+  if (v > max.count() / scale) {
+    // Refused before the multiplication, which would overflow for a long enough number.
+    issues.add(e.line, fmt::format("{} = {} is out of range; write {} to {} ms", key, e.value,
+                                   min.count(), max.count()));
+    return false;
+  }
   const Millis d{v * scale};
   if (d < min || d > max) {
     issues.add(e.line, fmt::format("{} = {} ms is out of range; write {} to {} ms", key, d.count(),

@@ -242,6 +242,21 @@ Status parseMessage(std::span<char> buf, SipMessage& out) {
     if (out.headers.size() >= kMaxHeaders) {
       return {"too many headers"};
     }
+    if (buf[pos] == ' ' || buf[pos] == '\t') {
+      // A continuation with nothing to continue (right after the start line). Taken as a
+      // header named by whatever precedes a colon, it would be copied into the forwarded
+      // message after the proxy's own Record-Route and fold into it. Skipped, so that the
+      // 400 still carries the headers that follow.
+      const auto end = lineEnd(buf, pos);
+      if (end == std::string_view::npos) {
+        return {"headers not terminated by an empty line"};
+      }
+      if (firstError.ok()) {
+        firstError = {"continuation line without a header before it"};
+      }
+      pos = end + 1;
+      continue;
+    }
     Header h;
     std::size_t next = 0;
     if (auto hs = readHeader(buf, pos, next, h); !hs.ok()) {

@@ -44,6 +44,12 @@ TEST(ControlConfig, OutOfRangeIsRefusedWithFileAndLine) {
       {"[control]\n\nrequest-timeout = 10\n", "rmha.conf:3: request-timeout = 10 ms is out of "
                                               "range; write 100 to 60000 ms"},
       {"[control]\nidle-timeout = 2h\n", "rmha.conf:2: idle-timeout = '2h' is not a duration"},
+      // Found by fuzzing: the seconds were multiplied into milliseconds before the range check.
+      {"[control]\nidle-timeout = 13333333333333333s\n",
+       "rmha.conf:2: idle-timeout = 13333333333333333s is out of range; write "},
+      {"[control]\nrequest-timeout = 9223372036854775807ms\n",
+       "rmha.conf:2: request-timeout = 9223372036854775807ms is out of range; write 100 to 60000 "
+       "ms"},
       {"[control]\nmax-client = 5\n", "rmha.conf:2:"},
   };
   for (const auto& c : cases) {

@@ -193,6 +193,9 @@ INSTANTIATE_TEST_SUITE_P(
                   "Content-Length larger than the message body"},
         Malformed{"header name", "Subject: folded", "Sub ject: folded", "bad header name"},
         Malformed{"header colon", "Subject: folded", "Subject folded", "header line without colon"},
+        Malformed{"first header folded", "media-service=cpd SIP/2.0\r\n",
+                  "media-service=cpd SIP/2.0\r\n sip:x@192.0.2.10 SIP/2.0\r\n",
+                  "continuation line without a header before it"},
         Malformed{"unterminated", "\r\n\r\nv=0\n", "\r\n", "headers not terminated by an empty line"}));
 
 TEST(SipParser, RefusesBadStatusLines) {
