@@ -6,20 +6,6 @@
 
 namespace rmha::core::sip {
 
-std::string_view toString(SessionState s) {
-  switch (s) {
-  case SessionState::Trying:
-    return "trying";
-  case SessionState::Early:
-    return "early";
-  case SessionState::Confirmed:
-    return "confirmed";
-  case SessionState::Terminating:
-    return "terminating";
-  }
-  return "unknown";
-}
-
 namespace {
 
 bool safeField(std::string_view f) { return f.find('\n') == std::string_view::npos; }

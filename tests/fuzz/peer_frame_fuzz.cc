@@ -3,7 +3,7 @@
 #include <cstdint>
 #include <cstring>
 
-#include "failover/peer_protocol.h"
+#include "failover/peer/protocol.h"
 
 namespace {
 constexpr std::string_view kKey = "fuzz-key-0123456789abcdef";

@@ -125,10 +125,10 @@ private:
 };
 
 /// Counts session events so tests can wait for "a session exists" without sleeping.
-class SessionWaiter final : public core::sip::SessionObserver {
+class SessionWaiter final : public core::SessionObserver {
 public:
-  void onSessionUpserted(const core::sip::Session&) override { bump(); }
-  void onSessionRemoved(const core::sip::SessionKey&) override { bump(); }
+  void onSessionUpserted(const core::Session&) override { bump(); }
+  void onSessionRemoved(const core::SessionKey&) override { bump(); }
   /// Waits until `pred()` holds (checked at each session event) or the deadline passes.
   bool waitFor(const std::function<bool()>& pred, std::chrono::milliseconds timeout) {
     std::unique_lock lock(m_);

@@ -262,7 +262,8 @@ TEST_F(ControlServerTest, HalfALineIsClosedAfterTheRequestTimeout) {
   EXPECT_NE(error.find("[control] request-timeout"), std::string::npos) << error;
   EXPECT_TRUE(slow.closedByServer());
   EXPECT_EQ(counters().requestTimeouts, 1u);
-  EXPECT_EQ(counters().clients, 0u);
+  // The client may see the close before the server's thread has counted the slot free.
+  EXPECT_TRUE(eventually([&] { return counters().clients == 0; }));
 }
 
 TEST_F(ControlServerTest, AnIdleConnectionIsClosedAfterTheIdleTimeout) {
