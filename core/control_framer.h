@@ -23,12 +23,17 @@ public:
   /// none is complete, TooLong after append() returned false.
   Next next(std::string& line);
   /// Bytes of a request whose line is not complete yet are buffered.
-  bool partial() const { return !buffer_.empty(); }
-  std::size_t buffered() const { return buffer_.size(); }
+  bool partial() const { return buffered() != 0; }
+  std::size_t buffered() const { return buffer_.size() - start_; }
+  /// Bytes searched for a newline since construction (the linearity above, for the tests).
+  std::size_t examined() const { return examined_; }
 
 private:
   std::size_t max_;
   std::string buffer_;
+  std::size_t start_ = 0;   // the first byte not yet handed out as a line
+  std::size_t scanned_ = 0; // bytes before this hold no newline (from start_ on)
+  std::size_t examined_ = 0;
   bool overflow_ = false;
 };
 

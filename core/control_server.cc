@@ -5,7 +5,7 @@
 //        | EMFILE/ENFILE: the reserve descriptor lets one pending client be told why, then the
 //        |                accept loop pauses (100 ms, doubling to 1 s): never a busy loop
 //        v
-//   Session: always reading (framer, 64 KiB) --line--> handler (HA thread) --reply--> write
+//   Session: always reading (framer, 64 KiB) --line--> handler (same thread) --reply--> write
 //            timer: idle-timeout while nothing is under way, request-timeout from a request's
 //            first byte and for the answer to be taken; each closes with one error line
 #include "core/control_server.h"

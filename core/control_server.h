@@ -3,9 +3,11 @@
 // one JSON response per line. Requests: {"cmd": "status"}, {"cmd": "failover"}, ... (see
 // docs/control-protocol.md). Responses carry "ok": true|false and, when false, "error".
 //
-// It runs on the HA thread, so nothing a client does may cost that thread more than a few
-// microseconds: clients are capped, every read and write is bounded in time and size, and a
-// process out of file descriptors pauses accepting instead of spinning.
+// rmhad runs it on its own thread (the control thread, at normal priority), and the handler
+// posts to the HA thread only what needs it. Whatever thread runs it, a client costs little
+// and nothing unbounded: clients are capped, every read and write is bounded in time and size,
+// one request per client is under way at a time, and a process out of file descriptors pauses
+// accepting instead of spinning.
 #include <chrono>
 #include <cstdint>
 #include <functional>

@@ -64,6 +64,7 @@ enum class UnfitCode : std::uint8_t {
   AddressDenied = 6, ///< the kernel refuses address changes on the VIP interface
   ClaimFailed = 7,   ///< its last claim failed at run time (back-off running)
   SelfTestFailed = 8, ///< another self-test problem (bad steering options, ...)
+  InternalError = 9, ///< a transition could not be applied (an exception); back-off running
 };
 
 /// A few words for an UnfitCode, as the peer's status shows it: "cannot claim (no CAP_NET_ADMIN)".
@@ -78,6 +79,7 @@ constexpr std::string_view describe(UnfitCode c) {
   case UnfitCode::AddressDenied: return "cannot claim (address changes refused)";
   case UnfitCode::ClaimFailed: return "its last claim failed (back-off)";
   case UnfitCode::SelfTestFailed: return "cannot claim (self-test failed)";
+  case UnfitCode::InternalError: return "an internal error (back-off)";
   }
   return "unfit (unknown reason)";
 }

@@ -3,7 +3,10 @@
 //   HA thread (SCHED_FIFO when configured): io_context running
 //     PeerLink (UDP heartbeats, TCP channel) --events--> HaService --actions--> steering,
 //     LinkMonitor (netlink)                  --events--> HaService             service
-//     ControlServer (Unix socket)            --commands-> HaService
+//     requests posted by the control thread  --commands-> HaService --answer posted back
+//   control thread (normal priority): ControlServer (Unix socket: accepts, reads, parses,
+//     answers), the parts of `status` and `sessions` that are not the HA thread's, the file
+//     reading of a reload
 //   SIP thread (normal priority): the embedded resource manager
 #include "failover/daemon/daemon.h"
 
@@ -32,6 +35,8 @@
 #include "failover/engine/service.h"
 #include "failover/peer/link.h"
 #include "failover/daemon/replication_sip.h"
+#include "failover/daemon/status_json.h"
+#include "failover/daemon/thread_relay.h"
 #include "netlink/link_monitor.h"
 #include "netlink/no_steering.h"
 #include "netlink/vip_steering.h"
@@ -136,6 +141,14 @@ failover::PeerLinkOptions peerOptions(const core::ClusterConfig& c) {
   return o;
 }
 
+// Named for `top -H`, `ps -L` and the tests that read each thread's CPU time.
+void runAtNormalPriority(const char* name) {
+  sched_param normal{};
+  pthread_setschedparam(pthread_self(), SCHED_OTHER, &normal);
+  pthread_setname_np(pthread_self(), name);
+}
+
+// The HA thread is the main thread (its TID is the PID) and keeps the process's name.
 void raiseHaThread(const core::ClusterConfig& c) {
   if (c.realtimePriority > 0) {
     sched_param p{};
@@ -161,6 +174,8 @@ struct Daemon::Impl {
   Impl(DaemonConfig c, TestHooks h)
       : config(std::move(c)), hooks(h), timers(io.get_executor()),
         signals(io, SIGINT, SIGTERM, SIGHUP) {}
+  Impl(const Impl&) = delete;
+  Impl& operator=(const Impl&) = delete;
 
   struct Waiter {
     std::string role;
@@ -170,7 +185,14 @@ struct Daemon::Impl {
 
   DaemonConfig config;
   TestHooks hooks;
+  // The control socket's thread and loop, at normal priority: a flood of clients, a slow one or
+  // a 64 KiB request to parse costs the HA thread nothing; it sees only the requests that need
+  // it, one per client at a time, posted to it. Declared before `io` so that it outlives it:
+  // a reply dropped with the HA loop's handlers is released here (see relayed()).
+  asio::io_context controlIo;
+  std::thread controlThread;
   asio::io_context io;
+  ThreadRelay relay{controlIo, io};
   core::RealTimeSource time;
   core::AsioTimerFactory timers;
   asio::signal_set signals;
@@ -233,7 +255,7 @@ struct Daemon::Impl {
       wakeWaiters();
     });
     control = std::make_unique<core::ControlServer>(
-        io, config.control.socket,
+        controlIo, config.control.socket,
         [this](const json& req, core::ControlReply reply) { handle(req, std::move(reply)); },
         controlLimits(config.control));
   }
@@ -248,8 +270,7 @@ struct Daemon::Impl {
       sipThread = std::thread([this] {
         // The HA thread's real-time priority is not for the resource manager: a SIP flood
         // must never delay a heartbeat.
-        sched_param normal{};
-        pthread_setschedparam(pthread_self(), SCHED_OTHER, &normal);
+        runAtNormalPriority("rmha-sip");
         auto guard = asio::make_work_guard(sipIo);
         sipIo.run();
       });
@@ -268,6 +289,11 @@ struct Daemon::Impl {
       RMHA_LOG(Error, "control", "cannot open the control socket: {}", what);
       return false;
     }
+    controlThread = std::thread([this] {
+      runAtNormalPriority("rmha-control"); // started after the HA thread was raised
+      auto guard = asio::make_work_guard(controlIo);
+      controlIo.run();
+    });
     signals.async_wait([this](const boost::system::error_code& ec, int sig) { onSignal(ec, sig); });
     ha->start();
     return true;
@@ -278,13 +304,15 @@ struct Daemon::Impl {
       return;
     }
     if (sig == SIGHUP) {
-      json ignored;
-      reload([](const json& r) {
-        if (r.value("ok", false)) {
-          RMHA_LOG(Info, "core", "SIGHUP reload: {}", r.dump());
-        } else {
-          RMHA_LOG(Warn, "core", "SIGHUP reload: {}", r.dump());
-        }
+      // The files are read on the control thread, as for `rmhactl reload`.
+      asio::post(controlIo, [this] {
+        reload([](const json& r) {
+          if (r.value("ok", false)) {
+            RMHA_LOG(Info, "core", "SIGHUP reload: {}", r.dump());
+          } else {
+            RMHA_LOG(Warn, "core", "SIGHUP reload: {}", r.dump());
+          }
+        });
       });
       signals.async_wait([this](const boost::system::error_code& e, int s) { onSignal(e, s); });
       return;
@@ -297,6 +325,18 @@ struct Daemon::Impl {
     if (sipThread.joinable()) {
       sipIo.stop();
       sipThread.join();
+    }
+  }
+
+  // After the HA loop ended: answers it posted before are delivered first, then the control
+  // thread closes its clients and ends its loop.
+  void joinControlThread() {
+    if (controlThread.joinable()) {
+      asio::post(controlIo, [this] {
+        control->stop();
+        controlIo.stop();
+      });
+      controlThread.join();
     }
   }
 
@@ -315,7 +355,6 @@ struct Daemon::Impl {
       peer->stop();
     }
     links->stop();
-    control->stop();
     if (sip) {
       // Posted, not waited for: the SIP thread stops its transports, then its loop.
       asio::post(sipIo, [this] {
@@ -331,6 +370,10 @@ struct Daemon::Impl {
   }
 
   // --- control requests --------------------------------------------------------------------
+  //
+  // handle() runs on the control thread. What needs the HA thread's objects is posted to it
+  // (ThreadRelay) and its answer posted back; the rest (validation, `sessions`, the SIP, control and log parts of
+  // `status`, reading the files of a reload) stays on the control thread.
 
   void handle(const json& req, core::ControlReply reply) {
     core::ControlRequest r;
@@ -339,13 +382,29 @@ struct Daemon::Impl {
       return;
     }
     switch (r.command) {
-    case core::ControlCommand::Status: reply(statusJson()); return;
-    case core::ControlCommand::Failover: command(HaEvent::OperatorFailover, std::move(reply)); return;
-    case core::ControlCommand::Takeover: command(HaEvent::OperatorTakeover, std::move(reply)); return;
+    case core::ControlCommand::Status:
+      relay.onHa([this, reply = std::move(reply)](json j) mutable {
+        addControlThreadStatus(j);
+        reply(std::move(j));
+      }, [this](const core::ControlReply& done) { done(haStatusJson()); });
+      return;
+    case core::ControlCommand::Failover:
+      relay.onHa(std::move(reply), [this](core::ControlReply done) {
+        command(HaEvent::OperatorFailover, std::move(done));
+      });
+      return;
+    case core::ControlCommand::Takeover:
+      relay.onHa(std::move(reply), [this](core::ControlReply done) {
+        command(HaEvent::OperatorTakeover, std::move(done));
+      });
+      return;
     case core::ControlCommand::Maintenance:
-      command(r.on ? HaEvent::MaintenanceOn : HaEvent::MaintenanceOff, std::move(reply));
+      relay.onHa(std::move(reply), [this, on = r.on](core::ControlReply done) {
+        command(on ? HaEvent::MaintenanceOn : HaEvent::MaintenanceOff, std::move(done));
+      });
       return;
     case core::ControlCommand::Sessions:
+      // The session table is the SIP thread's, read under its lock: never the HA thread's work.
       if (sip) {
         json j = sip->sessionsJson();
         j["ok"] = true;
@@ -354,46 +413,38 @@ struct Daemon::Impl {
         reply({{"ok", true}, {"sessions", json::array()}, {"count", 0}});
       }
       return;
-    case core::ControlCommand::Wait: wait(r, std::move(reply)); return;
+    case core::ControlCommand::Wait:
+      relay.onHa(std::move(reply), [this, r](core::ControlReply done) { wait(r, std::move(done)); });
+      return;
     case core::ControlCommand::Reload: reload(std::move(reply)); return;
     }
   }
 
-  json statusJson() {
+  /// The HA thread's part of `status`: the engine, replication, the peer link.
+  json haStatusJson() {
     json j = ha->status();
     j["ok"] = true;
     j["pid"] = ::getpid();
-    if (sip) {
-      j["sip"] = sip->statusJson();
-    }
     if (replication) {
       j["replication"] = replication->replicator().status();
     }
-    const auto cc = control->counters();
-    j["counters"]["control"] = {
-        {"clients", cc.clients},           {"accepted", cc.accepted},
-        {"refused_full", cc.refusedFull},  {"evicted_idle", cc.evictedIdle},
-        {"refused_no_fds", cc.refusedNoFds}, {"accept_failures", cc.acceptFailures},
-        {"accept_backoffs", cc.acceptBackoffs}, {"request_timeouts", cc.requestTimeouts},
-        {"idle_timeouts", cc.idleTimeouts}, {"oversized", cc.oversized}};
     if (peer) {
-      const auto& k = peer->counters();
-      json drops = json::object();
-      for (int i = 0; i < failover::kPeerDropCount; ++i) {
-        drops[std::string(failover::toString(static_cast<failover::PeerDrop>(i)))] =
-            k.dropped[static_cast<std::size_t>(i)];
-      }
-      j["counters"]["peer"] = {{"sent", k.sent},         {"received", k.received},
-                               {"send_errors", k.sendErrors}, {"dropped", drops},
-                               {"channel_ups", k.channelUps}, {"channel_downs", k.channelDowns}};
+      j["counters"]["peer"] = peerCountersJson(peer->counters());
     }
-    const auto lc = core::Log::counters();
-    j["counters"]["log"] = {{"written", lc.written},           {"dropped", lc.dropped},
-                            {"write_errors", lc.writeErrors},   {"format_errors", lc.formatErrors},
-                            {"queued", lc.queued},
-                            {"last_write_error", lc.lastWriteError ? std::strerror(lc.lastWriteError)
-                                                                   : ""}};
     return j;
+  }
+
+  /// The rest of `status`, on the control thread: the SIP service (atomic counters), the
+  /// control socket and the log.
+  void addControlThreadStatus(json& j) {
+    if (!j.value("ok", false)) {
+      return; // the HA thread's part failed: its error is the answer
+    }
+    if (sip) {
+      j["sip"] = sip->statusJson();
+    }
+    j["counters"]["control"] = controlCountersJson(control->counters());
+    j["counters"]["log"] = logCountersJson();
   }
 
   void command(HaEvent e, core::ControlReply reply) {
@@ -443,46 +494,27 @@ struct Daemon::Impl {
     }
   }
 
+  // On the control thread: the files are read here (a slow disk never holds the HA thread),
+  // and the comparison with the running configuration is made on the HA thread.
   void reload(core::ControlReply reply) {
     try {
       auto fresh = loadDaemonConfig(config.file);
-      json applied = json::array();
-      json refused = json::array();
-      if (fresh.log.level != config.log.level) {
-        core::Log::setLevel(fresh.log.level);
-        config.log.level = fresh.log.level;
-        applied.push_back("log.level");
-      }
-      // Everything else shapes sockets, threads, the election or the SIP routing: it needs a
-      // restart, and the running node is left as it is.
-      const std::pair<bool, const char*> changes[] = {
-          {!(fresh.cluster == config.cluster), "[cluster]"},
-          {!(fresh.control == config.control), "[control]"},
-          {fresh.log.instance != config.log.instance, "[log] instance"},
-          {fresh.log.syslogPrefix != config.log.syslogPrefix, "[log] syslog-prefix"},
-          {fresh.sipFingerprint != config.sipFingerprint, "[sip], [resource-group.*], [routing]"},
-      };
-      std::string refusedText;
-      for (const auto& [changed, what] : changes) {
-        if (changed) {
-          refused.push_back(what);
-          refusedText += (refusedText.empty() ? "" : "; ") + std::string(what);
-        }
-      }
-      json r = {{"ok", refused.empty()}, {"applied", applied}, {"refused", refused}};
-      if (refused.empty()) {
-        r["message"] = applied.empty() ? "nothing changed" : "applied: log level";
-      } else {
-        r["error"] = fmt::format("changes to {} need a restart (run 'rmhactl failover' first if "
-                                 "this node is active); {}",
-                                 refusedText, applied.empty() ? "nothing applied"
-                                                                 : "the log level was applied");
-      }
-      reply(r);
+      relay.onHa(std::move(reply), [this, fresh = std::move(fresh)](const core::ControlReply& done) {
+        applyReload(fresh, done);
+      });
     } catch (const core::ConfigError& e) {
       reply({{"ok", false}, {"error", std::string("the new configuration is refused; nothing "
                                                   "changed:\n") + e.what()}});
     }
+  }
+
+  void applyReload(const DaemonConfig& fresh, const core::ControlReply& reply) {
+    json r = reloadOutcome(config, fresh);
+    if (fresh.log.level != config.log.level) {
+      core::Log::setLevel(fresh.log.level); // the one change applied at run time
+      config.log.level = fresh.log.level;
+    }
+    reply(r);
   }
 };
 
@@ -533,6 +565,7 @@ int Daemon::run(int readyFd) {
       d.sip->stop();
     }
     d.joinSipThread();
+    d.joinControlThread();
     return 1;
   }
   if (readyFd >= 0) {
@@ -542,6 +575,7 @@ int Daemon::run(int readyFd) {
   }
   d.io.run();
   d.joinSipThread();
+  d.joinControlThread();
   RMHA_LOG(Info, "core", "rmhad stopped");
   return 0;
 }

@@ -145,4 +145,37 @@ std::string describe(const DaemonConfig& c) {
   return out;
 }
 
+nlohmann::json reloadOutcome(const DaemonConfig& running, const DaemonConfig& fresh) {
+  nlohmann::json applied = nlohmann::json::array();
+  nlohmann::json refused = nlohmann::json::array();
+  if (fresh.log.level != running.log.level) {
+    applied.push_back("log.level");
+  }
+  // Everything else shapes sockets, threads, the election or the SIP routing.
+  const std::pair<bool, const char*> changes[] = {
+      {!(fresh.cluster == running.cluster), "[cluster]"},
+      {!(fresh.control == running.control), "[control]"},
+      {fresh.log.instance != running.log.instance, "[log] instance"},
+      {fresh.log.syslogPrefix != running.log.syslogPrefix, "[log] syslog-prefix"},
+      {fresh.sipFingerprint != running.sipFingerprint, "[sip], [resource-group.*], [routing]"},
+  };
+  std::string refusedText;
+  for (const auto& [changed, what] : changes) {
+    if (changed) {
+      refused.push_back(what);
+      refusedText += (refusedText.empty() ? "" : "; ") + std::string(what);
+    }
+  }
+  nlohmann::json r = {{"ok", refused.empty()}, {"applied", applied}, {"refused", refused}};
+  if (refused.empty()) {
+    r["message"] = applied.empty() ? "nothing changed" : "applied: log level";
+  } else {
+    r["error"] = fmt::format("changes to {} need a restart (run 'rmhactl failover' first if this "
+                             "node is active); {}",
+                             refusedText, applied.empty() ? "nothing applied"
+                                                             : "the log level was applied");
+  }
+  return r;
+}
+
 } // namespace rmha::daemon

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "core/config.h"
 #include "core/sip/sip_config.h"
 
@@ -38,6 +40,11 @@ DaemonConfig parseDaemonConfig(std::string_view text, const std::string& name,
 /// configuration names that this host does not have (or one saying the interfaces could not
 /// be listed). Warnings only: the file may be meant for another host.
 std::vector<std::string> hostWarnings(const DaemonConfig& c);
+
+/// What a reload of `fresh` over `running` does: the answer of `rmhactl reload` ("applied",
+/// "refused", and "message" or "error"). Only the log level is applied at run time; every
+/// other change needs a restart and is refused, the running node left as it is.
+nlohmann::json reloadOutcome(const DaemonConfig& running, const DaemonConfig& fresh);
 
 /// One line per setting that matters, for --check-config and the start-up log.
 std::string describe(const DaemonConfig& c);

@@ -16,6 +16,11 @@ HaStateMachine::HaStateMachine(EngineSettings settings)
 Transition HaStateMachine::onEvent(HaEvent event, const EventInput& input,
                                    core::MonotonicTime now) {
   Ctx c{event, input, now, Transition{state_, state_, {}, {}}};
+  if (event == HaEvent::InternalError) {
+    internalError(c);
+    state_ = c.t.to;
+    return std::move(c.t);
+  }
   peerReturned_ = false;
   if (event == HaEvent::Tick && input.stalledFor > core::Duration::zero()) {
     recordStall(input.stalledFor, now);
@@ -66,7 +71,7 @@ Transition HaStateMachine::onEvent(HaEvent event, const EventInput& input,
     c.act(CompleteCommand{false, "overtaken by events: " + c.t.reason});
   }
   // However Fault was entered (from maintenance, say), a retest that is due runs now.
-  if (c.t.to == HaState::Fault && (claimUnfit_ || !selfTest_.ok()) && !retestPending_ &&
+  if (c.t.to == HaState::Fault && retestable() && !retestPending_ &&
       c.now >= retestAt_) {
     retest(c);
   }
@@ -167,7 +172,7 @@ std::optional<core::MonotonicTime> HaStateMachine::nextDeadline(core::MonotonicT
   if (expectCommit_ != 0) {
     consider(expectCommitUntil_);
   }
-  if (state_ == HaState::Fault && (claimUnfit_ || !selfTest_.ok()) && !retestPending_) {
+  if (state_ == HaState::Fault && retestable() && !retestPending_) {
     consider(retestAt_);
   }
   return next;
@@ -176,6 +181,9 @@ std::optional<core::MonotonicTime> HaStateMachine::nextDeadline(core::MonotonicT
 core::UnfitCode HaStateMachine::unfitCode() const {
   if (!selfTest_.ok()) {
     return selfTest_.code;
+  }
+  if (internalUnfit_) {
+    return core::UnfitCode::InternalError;
   }
   if (claimUnfit_) {
     return core::UnfitCode::ClaimFailed;
@@ -186,6 +194,10 @@ core::UnfitCode HaStateMachine::unfitCode() const {
 std::string HaStateMachine::unfitReason() const {
   if (!selfTest_.ok()) {
     return selfTest_.problem;
+  }
+  if (internalUnfit_) {
+    return fmt::format("an internal error ({}); self-test again after a {:.0f} s back-off",
+                       internalProblem_, core::toMillis(backoff_) / 1000.0);
   }
   if (claimUnfit_) {
     return fmt::format("the last claim failed ({}); self-test again after a {:.0f} s back-off",
@@ -221,6 +233,47 @@ void HaStateMachine::claimFailed(Ctx& c) {
                                    claimFailures_));
 }
 
+// The shell could not apply a transition (an action threw; c.in.detail says what): part of
+// it may be done, so what this node believes about the wire cannot be trusted. It goes where
+// nothing can be half-done: not serving, the traffic released, the peer told, unfit for a
+// back-off that doubles with each such error, then a self-test and the election again.
+// Maintenance stays maintenance (the operator's choice) and Fault stays Fault, both with the
+// same safe actions. Standalone has no peer to hand the role to: giving up the traffic
+// would make things worse than no HA, so it serves again instead.
+void HaStateMachine::internalError(Ctx& c) {
+  const HaState cur = state_;
+  if (cur == HaState::Init || cur == HaState::Terminated) {
+    c.t.reason = "internal error ignored (nothing applied in " + std::string(toString(cur)) +
+                 "): " + c.in.detail;
+    return;
+  }
+  if (cur == HaState::Standalone) {
+    c.act(StartServing{});
+    c.t.reason = "internal error: " + c.in.detail + "; standalone: serving again";
+    return;
+  }
+  ++internalErrors_;
+  internalUnfit_ = true;
+  internalProblem_ = c.in.detail;
+  backoff_ = settings_.claimBackoffMin;
+  for (int i = 1; i < internalErrors_ && backoff_ < settings_.claimBackoffMax; ++i) {
+    backoff_ *= 2;
+  }
+  backoff_ = std::min(backoff_, settings_.claimBackoffMax);
+  retestAt_ = c.now + backoff_;
+  retestPending_ = false;
+  if (commandPending_) {
+    commandPending_ = false;
+    c.act(CompleteCommand{false, "internal error: " + c.in.detail});
+  }
+  expectCommit_ = 0;
+  const HaState next = cur == HaState::Maintenance ? HaState::Maintenance : HaState::Fault;
+  releaseTo(c, next, fmt::format("internal error: {}; not serving, traffic released, unfit for "
+                                 "{:.0f} s (error {} since start), then a self-test",
+                                 c.in.detail, core::toMillis(backoff_) / 1000.0,
+                                 internalErrors_));
+}
+
 void HaStateMachine::retest(Ctx& c) {
   retestPending_ = true;
   c.act(action::RunSelfTest{});
@@ -231,6 +284,7 @@ void HaStateMachine::onSelfTest(Ctx& c) {
   selfTest_ = c.in.selfTest;
   if (selfTest_.ok()) {
     claimUnfit_ = false;
+    internalUnfit_ = false;
     return;
   }
   backoff_ = std::max(settings_.claimBackoffMin, std::min(backoff_ * 2, settings_.claimBackoffMax));

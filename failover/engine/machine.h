@@ -128,14 +128,17 @@ public:
   bool peerKnown() const { return peerHeard_; }
   const PeerView& peer() const { return peer_; }
   core::MonotonicTime peerLastHeard() const { return peerLastHeard_; }
-  /// Fit = NICs healthy, self-test passed, and no claim failure whose back-off still runs.
-  bool fit() const { return fit_ && selfTest_.ok() && !claimUnfit_; }
+  /// Fit = NICs healthy, self-test passed, and no claim failure or internal error whose
+  /// back-off still runs.
+  bool fit() const { return fit_ && selfTest_.ok() && !claimUnfit_ && !internalUnfit_; }
   /// Why the node is unfit (None when fit); the first of: self-test, claim failure, NICs.
   core::UnfitCode unfitCode() const;
   /// The same as a sentence for status and the log ("" when fit).
   std::string unfitReason() const;
   /// Claims that failed in a row (reset by a successful claim).
   int claimFailures() const { return claimFailures_; }
+  /// Transitions the shell could not apply (InternalError events) since start.
+  int internalErrors() const { return internalErrors_; }
   bool yielding() const { return yielding_; }
   const EngineSettings& settings() const { return settings_; }
 
@@ -168,6 +171,9 @@ private:
   bool peerClaimsTraffic(core::MonotonicTime now) const;
   bool activeActive() const { return settings_.mode == EngineSettings::Mode::ActiveActive; }
   void claimFailed(Ctx& c);
+  void internalError(Ctx& c);
+  /// Unfit for a reason that a back-off and a self-test end (not the NICs).
+  bool retestable() const { return claimUnfit_ || internalUnfit_ || !selfTest_.ok(); }
   void retest(Ctx& c);
   void onSelfTest(Ctx& c);
 
@@ -179,6 +185,9 @@ private:
   bool claimUnfit_ = false;             ///< a claim failed; unfit until retested
   std::string claimProblem_;
   int claimFailures_ = 0;
+  bool internalUnfit_ = false;          ///< a transition could not be applied; until retested
+  std::string internalProblem_;
+  int internalErrors_ = 0;
   core::Duration backoff_{};            ///< the current back-off before a retest
   core::MonotonicTime retestAt_{};      ///< Fault: when to re-run the self-test
   bool retestPending_ = false;          ///< RunSelfTest sent, SelfTest not yet back

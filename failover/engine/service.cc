@@ -184,13 +184,45 @@ void HaService::drain() {
   while (!queue_.empty() && !held_) {
     auto [e, in] = std::move(queue_.front());
     queue_.pop_front();
-    const auto t = machine_.onEvent(e, in, time_.monotonicTime());
-    apply(t, e);
+    step(e, in);
   }
   feeding_ = false;
   if (!held_) {
     armDeadline();
   }
+}
+
+// One event through the machine and its actions. An exception on the way (an adapter's, or
+// the machine's own) must not leave the node on a transition half-applied, nor escape the HA
+// loop (which would end the daemon with the traffic where it happened to be).
+void HaService::step(HaEvent e, const EventInput& in) {
+  applyingSafeState_ = e == HaEvent::InternalError;
+  const HaState before = machine_.state();
+  try {
+    const auto t = machine_.onEvent(e, in, time_.monotonicTime());
+    apply(t, e);
+  } catch (const std::exception& ex) {
+    failSafe(fmt::format("{} in {}", e, before), ex.what(), e == HaEvent::InternalError);
+  } catch (...) {
+    failSafe(fmt::format("{} in {}", e, before), "an exception of an unknown type",
+             e == HaEvent::InternalError);
+  }
+}
+
+// The machine takes the node to its safe state (InternalError), ahead of any queued event. If
+// the safe state's own actions threw, nothing more is fed: the node is already unfit, and
+// the back-off's self-test tries again.
+void HaService::failSafe(const std::string& step, const std::string& what, bool inSafeState) {
+  if (inSafeState) {
+    RMHA_LOG(Error, "failover", "HA_INTERNAL_ERROR the safe state's actions failed too: {}; "
+             "staying {} until the self-test after the back-off", what, machine_.state());
+    return;
+  }
+  RMHA_LOG(Error, "failover", "HA_INTERNAL_ERROR {} could not be applied: {}; going to a safe "
+           "state", step, what);
+  EventInput in;
+  in.detail = fmt::format("{} could not be applied: {}", step, what);
+  queue_.push_front({HaEvent::InternalError, in});
 }
 
 void HaService::apply(const Transition& t, HaEvent event) {
@@ -207,7 +239,7 @@ void HaService::runActions(const std::vector<Action>& actions, bool changed) {
     if (applyAction(actions[i]) && i + 1 < actions.size() && holdForService()) {
       held_ = Held{std::vector<Action>(actions.begin() + static_cast<std::ptrdiff_t>(i) + 1,
                                        actions.end()),
-                   changed};
+                   changed, applyingSafeState_};
       return;
     }
   }
@@ -255,7 +287,15 @@ void HaService::resume(bool inTime) {
   auto h = std::move(*held_);
   held_.reset();
   feeding_ = true;
-  runActions(h.rest, h.changed);
+  try {
+    runActions(h.rest, h.changed);
+  } catch (const std::exception& ex) {
+    failSafe(fmt::format("the rest of a release in {}", machine_.state()), ex.what(),
+             h.safeState);
+  } catch (...) {
+    failSafe(fmt::format("the rest of a release in {}", machine_.state()),
+             "an exception of an unknown type", h.safeState);
+  }
   feeding_ = false;
   drain();
   if (!held_ && shutdownDone_) {

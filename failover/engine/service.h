@@ -88,6 +88,8 @@ public:
 private:
   void feed(HaEvent event, const EventInput& input = {});
   void drain();
+  void step(HaEvent e, const EventInput& in);
+  void failSafe(const std::string& step, const std::string& what, bool inSafeState);
   void apply(const Transition& t, HaEvent event);
   void runActions(const std::vector<Action>& actions, bool changed);
   /// True: the actions after this one wait for the service (StopServing before a release).
@@ -124,7 +126,9 @@ private:
   struct Held {
     std::vector<Action> rest;
     bool changed = false;
+    bool safeState = false; ///< the rest of an InternalError's actions
   };
+  bool applyingSafeState_ = false; ///< step() is applying an InternalError transition
   static constexpr core::Duration kServiceBound = core::Millis{50};
   std::optional<Held> held_;
   core::TimerPtr holdTimer_;

@@ -16,6 +16,7 @@ nlohmann::json HaService::status() const {
   // Fit: why it is (the NICs' state); unfit: the sentence that says what to fix.
   j["fit_reason"] = machine_.fit() ? linkReason_ : machine_.unfitReason();
   j["claim_failures"] = machine_.claimFailures();
+  j["internal_errors"] = machine_.internalErrors();
   j["serving"] = serving_;
   j["sessions"] = sessions_.sessionCount();
   j["steering"] = steering_.describe();

@@ -42,8 +42,9 @@ enum class HaEvent : std::uint8_t {
   MaintenanceOff,
   Shutdown,
   SelfTest,        ///< the answer to RunSelfTest (EventInput::selfTest)
+  InternalError,   ///< the shell could not apply a transition (EventInput::detail says why)
 };
-inline constexpr int kHaEventCount = 20;
+inline constexpr int kHaEventCount = 21;
 
 /// What a peer-link message is for. Every message also carries the sender's state.
 enum class PeerMsgKind : std::uint8_t {
@@ -95,6 +96,7 @@ constexpr std::string_view toString(HaEvent e) {
   case HaEvent::MaintenanceOff: return "maintenance-off";
   case HaEvent::Shutdown: return "shutdown";
   case HaEvent::SelfTest: return "self-test";
+  case HaEvent::InternalError: return "internal-error";
   }
   return "unknown";
 }

@@ -1,6 +1,7 @@
 #pragma once
 // Hand-written fakes of the ports HaService talks through, for unit tests on the FakeClock.
 #include <functional>
+#include <stdexcept>
 #include <string>
 #include <system_error>
 #include <vector>
@@ -15,9 +16,19 @@ public:
   void setEvents(core::SteeringEvents&) override {}
   void acquire(core::SteeringDone done) override {
     ++acquires;
+    if (acquireThrows > 0) {
+      --acquireThrows;
+      throw std::runtime_error("the fake's acquire threw");
+    }
     done(acquireError);
   }
-  void release() override { ++releases; }
+  void release() override {
+    ++releases;
+    if (releaseThrows > 0) {
+      --releaseThrows;
+      throw std::runtime_error("the fake's release threw");
+    }
+  }
   void reassert() override { ++reasserts; }
   void clearStale() override {}
   std::string describe() const override { return "fake"; }
@@ -30,6 +41,8 @@ public:
   int releases = 0;
   int selfTests = 0;
   std::error_code acquireError;
+  int acquireThrows = 0; ///< the next N acquire() calls throw (an adapter's bug)
+  int releaseThrows = 0; ///< the next N release() calls throw
   core::SelfTestResult selfTestResult;
 };
 

@@ -47,9 +47,15 @@ roles_are active standby || fail "roles now $(pair_role 1)/$(pair_role 2)"
 [ "$(status_field 1 .counters.transitions)" -eq "$t1" ] &&
   [ "$(status_field 2 .counters.transitions)" -eq "$t2" ] ||
   fail "a node changed role: $(grep -h HA_STATE_TRANSITION "$LAB_DIR"/node*.log | tail -n 4)"
+# Had the wall clock leaked into the stall detector, the step would show as a stall of an
+# hour or of the 300 ms it lasted. A shorter stall is the machine's own (a descheduled vCPU on
+# a loaded CI host, 98 ms once under ASan) and is what the detector is for: not this fault.
 for m in 1 2; do
+  worst=$(status_field "$m" .counters.worst_stall_ms)
+  awk -v w="$worst" 'BEGIN { exit !(w < 250) }' ||
+    fail "member $m counted the wall-clock step as a stall of its own ($worst ms)"
   [ "$(status_field "$m" .counters.stalls)" -eq 0 ] ||
-    fail "member $m counted the wall-clock step as a stall of its own"
+    echo "note: member $m saw a stall of its own of $worst ms (not the step)"
   [ "$(status_field "$m" .peer.alive)" = true ] || fail "member $m does not hear its peer"
 done
-ok "no failover, no stall counted: only monotonic time counts"
+ok "no failover, the step counted as no stall: only monotonic time counts"

@@ -94,6 +94,57 @@ TEST_F(HaServiceFitness, AFailedClaimIsFaultThenASelfTestThenStandby) {
   EXPECT_TRUE(ha->status()["fit"].get<bool>());
 }
 
+// An adapter that throws in the middle of a transition: the node must not stay on a
+// transition half-applied (TakingOver with no claim under way, for ever) nor let the
+// exception end the HA loop. It goes to the safe state: not serving, the traffic released,
+// the peer told it is unfit (so that the peer takes over now), then a self-test after the
+// back-off, and the election again.
+TEST_F(HaServiceFitness, AnActionThatThrowsTakesTheNodeToFaultThenASelfTestThenTheElection) {
+  steering.acquireThrows = 1;
+  start();
+  hearPeer(HaState::Standby);  // the election: this node outranks the peer and claims
+  ASSERT_EQ(steering.acquires, 1);
+  EXPECT_EQ(ha->state(), HaState::Fault);
+  EXPECT_GE(steering.releases, 1);
+  EXPECT_FALSE(service.serving);
+  EXPECT_EQ(peer.sent.back().state, HaState::Fault);  // announced at once
+  EXPECT_EQ(peer.sent.back().flags & kFlagFit, 0);
+  EXPECT_EQ(peer.sent.back().unfitCode, static_cast<std::uint8_t>(core::UnfitCode::InternalError));
+  const auto s = ha->status();
+  EXPECT_EQ(s["internal_errors"], 1);
+  EXPECT_NE(s["fit_reason"].get<std::string>().find("the fake's acquire threw"),
+            std::string::npos) << s["fit_reason"];
+  const int testsBefore = steering.selfTests;
+  for (int i = 0; i < 99; ++i) {  // 990 ms of the 1 s back-off; the peer stays standby
+    hearPeer(HaState::Standby);
+    clock.advance(10ms);
+  }
+  EXPECT_EQ(steering.selfTests, testsBefore);
+  EXPECT_EQ(ha->state(), HaState::Fault);
+  hearPeer(HaState::Standby);
+  clock.advance(20ms);
+  EXPECT_EQ(steering.selfTests, testsBefore + 1);
+  EXPECT_EQ(steering.acquires, 2);  // fit again, it wins the election and claims
+  EXPECT_EQ(ha->state(), HaState::Active);
+  EXPECT_TRUE(service.serving);
+}
+
+// The safe state's own actions throw too (release throws every time): no loop of internal
+// errors, no exception out of the HA loop; the node stays unfit until the self-test.
+TEST_F(HaServiceFitness, ASafeStateThatThrowsTooDoesNotLoop) {
+  start();
+  hearPeer(HaState::Active);  // standby behind an active peer
+  ASSERT_EQ(ha->state(), HaState::Standby);
+  steering.releaseThrows = 1000;
+  steering.acquireThrows = 1;
+  ha->command(HaEvent::OperatorTakeover, [](bool, const std::string&) {});
+  hearPeer(HaState::Standby);  // the peer hands over; whatever the path, no throw escapes
+  clock.advance(50ms);
+  EXPECT_NE(ha->state(), HaState::Active);
+  EXPECT_LE(ha->status()["internal_errors"].get<int>(), 2);
+  EXPECT_LT(steering.releases, 10);
+}
+
 TEST_F(HaServiceFitness, StatusNamesThePeersReason) {
   start();
   hearPeer(HaState::Fault, false, static_cast<std::uint8_t>(core::UnfitCode::NoCapNetRaw));

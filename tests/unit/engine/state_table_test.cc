@@ -117,6 +117,7 @@ const std::vector<Row> kTable = {
   {S::Init, E::MaintenanceOff, S::Init, ""},
   {S::Init, E::Shutdown, S::Terminated, ""},
   {S::Init, E::SelfTest, S::Init, ""},
+  {S::Init, E::InternalError, S::Init, ""},
   // Standalone: no peer, always serving; commands that need a peer are refused.
   {S::Standalone, E::Start, S::Standalone, ""},
   {S::Standalone, E::PeerHeartbeat, S::Standalone, ""},
@@ -138,6 +139,7 @@ const std::vector<Row> kTable = {
   {S::Standalone, E::MaintenanceOff, S::Standalone, "answer(refused)"},
   {S::Standalone, E::Shutdown, S::Terminated, "stop-serving"},
   {S::Standalone, E::SelfTest, S::Standalone, ""},
+  {S::Standalone, E::InternalError, S::Standalone, "serve"},
   // Waiting: no peer heard yet, election deadline not reached.
   {S::Waiting, E::Start, S::Waiting, ""},
   {S::Waiting, E::PeerHeartbeat, S::TakingOver, "acquire(none)"},
@@ -159,6 +161,7 @@ const std::vector<Row> kTable = {
   {S::Waiting, E::MaintenanceOff, S::Waiting, "answer(ok)"},
   {S::Waiting, E::Shutdown, S::Terminated, ""},
   {S::Waiting, E::SelfTest, S::Waiting, ""},
+  {S::Waiting, E::InternalError, S::Fault, "stop-serving release send(heartbeat)"},
   // Standby: the peer is active and alive.
   {S::Standby, E::Start, S::Standby, ""},
   {S::Standby, E::PeerHeartbeat, S::TakingOver, "acquire(none)"},
@@ -180,6 +183,7 @@ const std::vector<Row> kTable = {
   {S::Standby, E::MaintenanceOff, S::Standby, "answer(ok)"},
   {S::Standby, E::Shutdown, S::Terminated, ""},
   {S::Standby, E::SelfTest, S::Standby, ""},
+  {S::Standby, E::InternalError, S::Fault, "stop-serving release send(heartbeat)"},
   // TakingOver: no peer heard.
   {S::TakingOver, E::Start, S::TakingOver, ""},
   {S::TakingOver, E::PeerHeartbeat, S::TakingOver, ""},
@@ -201,6 +205,7 @@ const std::vector<Row> kTable = {
   {S::TakingOver, E::MaintenanceOff, S::TakingOver, "answer(refused)"},
   {S::TakingOver, E::Shutdown, S::Terminated, "stop-serving release send(heartbeat)"},
   {S::TakingOver, E::SelfTest, S::TakingOver, ""},
+  {S::TakingOver, E::InternalError, S::Fault, "stop-serving release send(heartbeat)"},
   // Active: the peer is a fit standby.
   {S::Active, E::Start, S::Active, ""},
   {S::Active, E::PeerHeartbeat, S::Active, ""},
@@ -222,6 +227,7 @@ const std::vector<Row> kTable = {
   {S::Active, E::MaintenanceOff, S::Active, "answer(ok)"},
   {S::Active, E::Shutdown, S::Terminated, "stop-serving release send(heartbeat)"},
   {S::Active, E::SelfTest, S::Active, ""},
+  {S::Active, E::InternalError, S::Fault, "stop-serving release send(heartbeat)"},
   // HandingOver: waiting for the standby's confirmation.
   {S::HandingOver, E::Start, S::HandingOver, ""},
   {S::HandingOver, E::PeerHeartbeat, S::HandingOver, ""},
@@ -243,6 +249,7 @@ const std::vector<Row> kTable = {
   {S::HandingOver, E::MaintenanceOff, S::HandingOver, "answer(refused)"},
   {S::HandingOver, E::Shutdown, S::Terminated, "answer(refused) stop-serving release send(heartbeat)"},
   {S::HandingOver, E::SelfTest, S::HandingOver, ""},
+  {S::HandingOver, E::InternalError, S::Fault, "answer(refused) stop-serving release send(heartbeat)"},
   // Maintenance: never active; only maintenance off leaves it.
   {S::Maintenance, E::Start, S::Maintenance, ""},
   {S::Maintenance, E::PeerHeartbeat, S::Maintenance, ""},
@@ -264,6 +271,7 @@ const std::vector<Row> kTable = {
   {S::Maintenance, E::MaintenanceOff, S::TakingOver, "answer(ok) acquire(strict)"},
   {S::Maintenance, E::Shutdown, S::Terminated, ""},
   {S::Maintenance, E::SelfTest, S::Maintenance, ""},
+  {S::Maintenance, E::InternalError, S::Maintenance, "stop-serving release send(heartbeat)"},
   // Fault: unfit until the link comes back.
   {S::Fault, E::Start, S::Fault, ""},
   {S::Fault, E::PeerHeartbeat, S::Fault, ""},
@@ -285,6 +293,7 @@ const std::vector<Row> kTable = {
   {S::Fault, E::MaintenanceOff, S::Fault, "answer(ok)"},
   {S::Fault, E::Shutdown, S::Terminated, ""},
   {S::Fault, E::SelfTest, S::Fault, ""},
+  {S::Fault, E::InternalError, S::Fault, "stop-serving release send(heartbeat)"},
   // Terminated: the end; nothing leaves it.
   {S::Terminated, E::Start, S::Terminated, ""},
   {S::Terminated, E::PeerHeartbeat, S::Terminated, ""},
@@ -306,6 +315,7 @@ const std::vector<Row> kTable = {
   {S::Terminated, E::MaintenanceOff, S::Terminated, ""},
   {S::Terminated, E::Shutdown, S::Terminated, ""},
   {S::Terminated, E::SelfTest, S::Terminated, ""},
+  {S::Terminated, E::InternalError, S::Terminated, ""},
 };
 // clang-format on
 
