@@ -8,6 +8,30 @@ namespace rmha::failover {
 // ---------------------------------------------------------------------------------------------
 // Handlers, one per state.
 
+void HaStateMachine::dispatch(Ctx& c) {
+  if (c.event == HaEvent::HandoverPrepared) {
+    if (state_ == HaState::Active) {
+      onHandoverPrepared(c);  // anywhere else the handover it prepared was overtaken
+    }
+    return;
+  }
+  if (c.event == HaEvent::PauseEnded) {
+    return;  // servingBeforeEvent did all there is to do
+  }
+  switch (state_) {
+  case HaState::Init: onInit(c); break;
+  case HaState::Standalone: onStandalone(c); break;
+  case HaState::Waiting:
+  case HaState::Standby: onWaitingOrStandby(c); break;
+  case HaState::TakingOver: onTakingOver(c); break;
+  case HaState::Active: onActive(c); break;
+  case HaState::HandingOver: onHandingOver(c); break;
+  case HaState::Maintenance: onMaintenance(c); break;
+  case HaState::Fault: onFault(c); break;
+  case HaState::Terminated: break;
+  }
+}
+
 void HaStateMachine::onInit(Ctx& c) {
   if (c.event == HaEvent::Shutdown) {
     c.go(HaState::Terminated, "shutdown before start");
@@ -27,7 +51,7 @@ void HaStateMachine::onInit(Ctx& c) {
   }
   switch (settings_.mode) {
   case EngineSettings::Mode::Standalone:
-    c.act(StartServing{});
+    serve(c);
     c.go(HaState::Standalone, "ha-mode = none");
     return;
   case EngineSettings::Mode::ActiveActive:
@@ -51,7 +75,7 @@ void HaStateMachine::onInit(Ctx& c) {
 void HaStateMachine::onStandalone(Ctx& c) {
   switch (c.event) {
   case HaEvent::Shutdown:
-    c.act(StopServing{});
+    leaveServing(c);
     c.go(HaState::Terminated, "shutdown");
     return;
   case HaEvent::OperatorFailover:
@@ -111,7 +135,7 @@ void HaStateMachine::onTakingOver(Ctx& c) {
   switch (c.event) {
   case HaEvent::SteeringAcquired:
     // The order of a takeover, second half: the traffic is ours, now serve, then tell the peer.
-    c.act(StartServing{});
+    serve(c);
     c.act(SendToPeer{PeerMsgKind::Heartbeat, 0, {}});
     if (commandPending_) {
       commandPending_ = false;
@@ -194,17 +218,17 @@ void HaStateMachine::onActive(Ctx& c) {
     yieldUntil_ = c.now + settings_.handoverTimeout;
     return;
   case HaEvent::OperatorFailover:
-    startHandover(c, HaState::Standby);
+    prepareHandover(c, HaState::Standby);
     return;
   case HaEvent::MaintenanceOn:
     if (activeActive()) {
-      c.act(StopServing{});
+      leaveServing(c);
       c.act(ReleaseTraffic{});
       c.act(CompleteCommand{true, "maintenance on: this node stopped serving"});
       c.go(HaState::Maintenance, "operator: maintenance on");
       return;
     }
-    startHandover(c, HaState::Maintenance);
+    prepareHandover(c, HaState::Maintenance);
     return;
   case HaEvent::OperatorTakeover:
     c.act(CompleteCommand{true, "this node is already active"});

@@ -18,6 +18,7 @@ Transition HaStateMachine::onEvent(HaEvent event, const EventInput& input,
   Ctx c{event, input, now, Transition{state_, state_, {}, {}}};
   if (event == HaEvent::InternalError) {
     internalError(c);
+    servingAfterEvent(c);
     state_ = c.t.to;
     return std::move(c.t);
   }
@@ -49,27 +50,19 @@ Transition HaStateMachine::onEvent(HaEvent event, const EventInput& input,
                                            : "the active node did not hand over in time"});
     }
   }
-  switch (state_) {
-  case HaState::Init: onInit(c); break;
-  case HaState::Standalone: onStandalone(c); break;
-  case HaState::Waiting:
-  case HaState::Standby: onWaitingOrStandby(c); break;
-  case HaState::TakingOver: onTakingOver(c); break;
-  case HaState::Active: onActive(c); break;
-  case HaState::HandingOver: onHandingOver(c); break;
-  case HaState::Maintenance: onMaintenance(c); break;
-  case HaState::Fault: onFault(c); break;
-  case HaState::Terminated: break;
-  }
+  servingBeforeEvent(c);
+  dispatch(c);
   // An operator command waits only where an outcome can still come; anywhere else it has
   // been overtaken by events and is answered now.
   const bool canComplete = c.t.to == HaState::TakingOver || c.t.to == HaState::HandingOver ||
+                           (c.t.to == HaState::Active && preparing_) ||
                            ((c.t.to == HaState::Standby || c.t.to == HaState::Waiting) &&
                             expectCommit_ != 0);
   if (commandPending_ && !canComplete) {
     commandPending_ = false;
     c.act(CompleteCommand{false, "overtaken by events: " + c.t.reason});
   }
+  servingAfterEvent(c);
   // However Fault was entered (from maintenance, say), a retest that is due runs now.
   if (c.t.to == HaState::Fault && retestable() && !retestPending_ &&
       c.now >= retestAt_) {
@@ -248,7 +241,7 @@ void HaStateMachine::internalError(Ctx& c) {
     return;
   }
   if (cur == HaState::Standalone) {
-    c.act(StartServing{});
+    serve(c);
     c.t.reason = "internal error: " + c.in.detail + "; standalone: serving again";
     return;
   }
@@ -392,6 +385,9 @@ void HaStateMachine::beginTakeover(Ctx& c, const std::string& why) {
   // frozen process must not block the takeover, and the VIP's lifetime ends its copy.
   const bool askedAlready = peerAnsweredFor_ == peerLastHeard_ &&
                             peerAnsweredUntil_ > core::MonotonicTime{};
+  if (serving_ == Serving::Refuse) {
+    pause(c, false);  // traffic may arrive from the first announcement on: absorb, not 503
+  }
   c.act(AcquireTraffic{!peerHeard_                      ? AcquireTraffic::Probe::Strict
                        : peerLetGo                     ? AcquireTraffic::Probe::None
                        : askedAlready || commandPending_ ? AcquireTraffic::Probe::IgnorePeer
@@ -400,8 +396,9 @@ void HaStateMachine::beginTakeover(Ctx& c, const std::string& why) {
 }
 
 void HaStateMachine::releaseTo(Ctx& c, HaState next, const std::string& why) {
-  // The order of a release: stop serving, give up the traffic, then tell the peer.
-  c.act(StopServing{});
+  // The order of a release: stop serving (connections closed), give up the traffic, then tell
+  // the peer.
+  leaveServing(c);
   c.act(ReleaseTraffic{});
   c.act(SendToPeer{PeerMsgKind::Heartbeat, 0, {}});
   c.go(next, why);

@@ -61,6 +61,8 @@ struct EventInput {
   core::Duration stalledFor{};
   /// For SteeringFailed: the probe was answered from the peer's own address (AskPeer).
   bool peerAnswered = false;
+  /// For HandoverPrepared: the standby holds every session (false: detail says why not).
+  bool prepared = false;
 };
 
 namespace action {
@@ -78,8 +80,20 @@ struct AcquireTraffic {
 };
 struct ReleaseTraffic {};
 struct ReassertTraffic {};    ///< re-announce what we own
-struct StartServing {};
-struct StopServing {};
+// The serving sub-state (Serving): the machine says what the service does with new requests.
+struct Serve {};              ///< take new calls
+/// Absorb new requests while the role moves; with closeConnections (a node that served),
+/// its connections close as with Refuse.
+struct Pause {
+  bool closeConnections = false;
+};
+struct Refuse {};             ///< answer new calls 503; connections close, calls in progress kept
+/// The actions after this one wait until the service has done what was asked before it
+/// (connections closed), at most a short bound: a release lets the traffic go only after.
+struct AwaitService {};
+/// Graceful handover: ask the standby to acknowledge every session; the shell answers with
+/// HandoverPrepared.
+struct PrepareHandover {};
 struct SendToPeer {
   PeerMsgKind kind = PeerMsgKind::Heartbeat;
   std::uint32_t handoverId = 0;
@@ -94,7 +108,8 @@ struct RunSelfTest {};
 } // namespace action
 
 using Action = std::variant<action::AcquireTraffic, action::ReleaseTraffic,
-                            action::ReassertTraffic, action::StartServing, action::StopServing,
+                            action::ReassertTraffic, action::Serve, action::Pause,
+                            action::Refuse, action::AwaitService, action::PrepareHandover,
                             action::SendToPeer, action::CompleteCommand, action::RunSelfTest>;
 
 struct Transition {
@@ -141,6 +156,17 @@ public:
   int internalErrors() const { return internalErrors_; }
   bool yielding() const { return yielding_; }
   const EngineSettings& settings() const { return settings_; }
+  /// What the service does with new requests now.
+  Serving serving() const { return serving_; }
+  /// Graceful handover: an operator failover or maintenance first holds new calls back and
+  /// asks for PrepareHandover (the shell has a gate that waits for session replication).
+  void setHandoverSync(bool on) { handoverSync_ = on; }
+  /// When the shell must deliver PauseEnded: the end of the absorbing after a release. Apart
+  /// from nextDeadline because it must not run the election: a node that lost a conflict to
+  /// a peer it cannot hear stays standby until something about the peer changes.
+  std::optional<core::MonotonicTime> pauseDeadline() const;
+  /// A graceful handover waits for HandoverPrepared.
+  bool preparingHandover() const { return preparing_; }
 
 private:
   struct Ctx;
@@ -148,6 +174,7 @@ private:
   void recordStall(core::Duration stalledFor, core::MonotonicTime now);
   bool waitingForAnsweredPeer(core::MonotonicTime now) const;
 
+  void dispatch(Ctx& c);  ///< to the handler of the current state
   void onInit(Ctx& c);
   void onStandalone(Ctx& c);
   void onWaitingOrStandby(Ctx& c);
@@ -166,6 +193,17 @@ private:
   void answerHandoverRequest(Ctx& c);
   void requestTakeover(Ctx& c);
   void refuseCommand(Ctx& c, std::string message);
+  void prepareHandover(Ctx& c, HaState onSuccess);
+  void onHandoverPrepared(Ctx& c);
+  // The serving sub-state (serving.cc): every change of what the service does goes through
+  // these, so that the order of serving, pausing and refusing is in one place.
+  void serve(Ctx& c);
+  void pause(Ctx& c, bool closeConnections);
+  void refuse(Ctx& c);
+  void leaveServing(Ctx& c);
+  void servingBeforeEvent(Ctx& c);
+  void servingAfterEvent(Ctx& c);
+  bool peerServes(core::MonotonicTime now) const;
   bool outranksPeer() const;
   bool winsAgainstIdlePeer(std::string& rule) const;
   bool peerClaimsTraffic(core::MonotonicTime now) const;
@@ -211,6 +249,11 @@ private:
   core::MonotonicTime stallGraceUntil_{};  ///< own stall: the peer counts alive until then
   core::MonotonicTime peerAnsweredUntil_{}; ///< the silent peer answered the probe: wait
   core::MonotonicTime peerAnsweredFor_{};   ///< ... for the silence that began then
+  Serving serving_ = Serving::Refuse;
+  core::MonotonicTime pauseUntil_{};    ///< after leaving the active role: refuse from then on
+  bool handoverSync_ = false;           ///< operator handovers prepare first (setHandoverSync)
+  bool preparing_ = false;              ///< Active: PrepareHandover asked, HandoverPrepared not back
+  HaState preparingThen_ = HaState::Standby;
 };
 
 } // namespace rmha::failover

@@ -12,8 +12,6 @@ using action::CompleteCommand;
 using action::ReassertTraffic;
 using action::ReleaseTraffic;
 using action::SendToPeer;
-using action::StartServing;
-using action::StopServing;
 
 struct HaStateMachine::Ctx {
   HaEvent event;

@@ -32,18 +32,21 @@ HaService::HaService(HaServiceOptions options, const core::TimeSource& time,
   }
   heartbeatTimer_ = timers.createTimer([this] { onHeartbeatTimer(); });
   deadlineTimer_ = timers.createTimer([this] { feed(HaEvent::Tick); });
-  pauseTimer_ = timers.createTimer([this] {
-    if (machine_.state() != HaState::TakingOver) {
-      unpause();
-    }
-  });
   holdTimer_ = timers.createTimer([this] { resume(false); });
+  pauseTimer_ = timers.createTimer([this] { feed(HaEvent::PauseEnded); });
   commandTimer_ = timers.createTimer([this] {
-    if (pendingCommand_) {
-      RMHA_LOG(Error, "failover", "operator command had no outcome in time; answering it");
-      ++gateGeneration_;
-      completeCommand(false, "no outcome in time; see the daemon's log");
+    if (!pendingCommand_) {
+      return;
     }
+    RMHA_LOG(Error, "failover", "operator command had no outcome in time; answering it");
+    ++gateGeneration_;
+    if (machine_.preparingHandover()) {
+      // The gate never answered: the machine gives the handover up and serves again.
+      EventInput in;
+      in.detail = "the standby's acknowledgement did not come in time";
+      feed(HaEvent::HandoverPrepared, in);
+    }
+    completeCommand(false, "no outcome in time; see the daemon's log");
   });
 }
 
@@ -98,63 +101,44 @@ void HaService::command(HaEvent event, CommandDone done) {
     return;
   }
   pendingCommand_ = std::move(done);
-  // A safety net only: the machine answers every command itself, within its own deadlines.
-  commandTimer_->enable(options_.engine.handoverTimeout * 2 + options_.engine.deadInterval);
-  if (gateApplies(event)) {
-    commandThroughGate(event);
-    return;
-  }
+  // A safety net only: the machine answers every command itself, within its own deadlines
+  // (a graceful handover's wait for the standby included).
+  commandTimer_->enable((gate_ ? options_.handoverSyncTimeout : core::Duration::zero()) +
+                        options_.engine.handoverTimeout * 2 + options_.engine.deadInterval);
   feed(event);
 }
 
-bool HaService::gateApplies(HaEvent event) const {
-  // Only a handover that would start now waits; the machine refuses the others at once.
-  const auto& peer = machine_.peer();
-  return gate_ && (event == HaEvent::OperatorFailover || event == HaEvent::MaintenanceOn) &&
-         machine_.state() == HaState::Active &&
-         options_.engine.mode == EngineSettings::Mode::ActiveStandby &&
-         machine_.peerAlive(time_.monotonicTime()) && peer.state == HaState::Standby && peer.fit;
+void HaService::setHandoverGate(HandoverGate* gate) {
+  gate_ = gate;
+  machine_.setHandoverSync(gate != nullptr);
 }
 
-// Graceful handover: stop taking new calls, wait until the standby has acknowledged every
-// session, then hand over make-before-break. Whatever stops it, a node that is still active
-// serves again.
-void HaService::commandThroughGate(HaEvent event) {
-  auto done = std::move(pendingCommand_);
-  pendingCommand_ = [this, done = std::move(done)](bool ok, const std::string& message) {
-    if (!ok && machine_.state() == HaState::Active && !serving_) {
-      serve();
+// Graceful handover: the machine holds new calls back and asks (PrepareHandover); the gate
+// waits until the standby has acknowledged every session, and its answer goes back to the
+// machine (HandoverPrepared), which hands over or serves again.
+void HaService::prepareHandover() {
+  const auto gen = ++gateGeneration_;
+  auto answer = [this, gen](bool ok, const std::string& why) {
+    if (gen != gateGeneration_) {
+      return;  // the safety net answered first
     }
-    done(ok, message);
+    if (ok) {
+      RMHA_LOG(Info, "failover", "graceful handover: the standby holds every session; "
+               "handing over");
+    }
+    EventInput in;
+    in.prepared = ok;
+    in.detail = why;
+    feed(HaEvent::HandoverPrepared, in);
   };
-  commandTimer_->enable(options_.handoverSyncTimeout + options_.engine.handoverTimeout * 2 +
-                        options_.engine.deadInterval);
-  // Paused, not stopped: a new call over UDP is absorbed, and its retransmission reaches the
-  // standby once it has taken over, instead of a 503 that would fail it.
-  serving_ = false;
-  pause(true);
+  if (!gate_) {
+    answer(true, "");
+    return;
+  }
   RMHA_LOG(Info, "failover", "graceful handover: new calls held back; waiting until the standby "
            "holds every session (at most {:.0f} ms)",
            core::toMillis(options_.handoverSyncTimeout));
-  const auto gen = ++gateGeneration_;
-  gate_->prepareHandover(options_.handoverSyncTimeout,
-                         [this, event, gen](bool ok, const std::string& why) {
-                           if (gen != gateGeneration_ || !pendingCommand_) {
-                             return;
-                           }
-                           if (machine_.state() != HaState::Active) {
-                             completeCommand(false, fmt::format("this node became {} while "
-                                                                "waiting for the standby",
-                                                                machine_.state()));
-                           } else if (!ok) {
-                             completeCommand(false, "graceful handover aborted: " + why +
-                                                        "; this node stays active");
-                           } else {
-                             RMHA_LOG(Info, "failover", "graceful handover: the standby holds "
-                                      "every session; handing over");
-                             feed(event);
-                           }
-                         });
+  gate_->prepareHandover(options_.handoverSyncTimeout, std::move(answer));
 }
 
 void HaService::completeCommand(bool ok, const std::string& message) {
@@ -235,7 +219,7 @@ void HaService::apply(const Transition& t, HaEvent event) {
 
 void HaService::runActions(const std::vector<Action>& actions, bool changed) {
   for (std::size_t i = 0; i < actions.size(); ++i) {
-    // After StopServing, the release waits until the service has closed its connections.
+    // After AwaitService, the release waits until the service has closed its connections.
     if (applyAction(actions[i]) && i + 1 < actions.size() && holdForService()) {
       held_ = Held{std::vector<Action>(actions.begin() + static_cast<std::ptrdiff_t>(i) + 1,
                                        actions.end()),
@@ -312,19 +296,9 @@ bool HaService::applyAction(const Action& a) {
         using T = std::decay_t<decltype(act)>;
         if constexpr (std::is_same_v<T, action::AcquireTraffic>) {
           const auto gen = ++acquireGeneration_;
-          // Traffic may reach this node from the first gratuitous ARP on, before it serves:
-          // absorb new calls (their retransmission comes back) rather than refuse them. A
-          // node that did not serve has no connections to close: no round trip to the SIP
-          // thread on the way to the takeover.
-          pause(false);
-          acquiring_ = true;
           auto done = [this, gen](std::error_code ec) {
             if (gen != acquireGeneration_) {
               return; // released since: this answer is stale
-            }
-            acquiring_ = false;
-            if (ec) {
-              unpause();
             }
             EventInput in;
             in.detail = ec ? ec.message() : "";
@@ -340,10 +314,6 @@ bool HaService::applyAction(const Action& a) {
           }
         } else if constexpr (std::is_same_v<T, action::ReleaseTraffic>) {
           ++acquireGeneration_;
-          if (acquiring_) {
-            acquiring_ = false;
-            unpause(); // a takeover given up: refuse again
-          }
           steering_.release();
         } else if constexpr (std::is_same_v<T, action::ReassertTraffic>) {
           // The first re-announcement goes out at once; the same decision taken again on the
@@ -354,11 +324,16 @@ bool HaService::applyAction(const Action& a) {
             lastReassert_ = now;
             steering_.reassert();
           }
-        } else if constexpr (std::is_same_v<T, action::StartServing>) {
-          serve();
-        } else if constexpr (std::is_same_v<T, action::StopServing>) {
-          leaveServing();
+        } else if constexpr (std::is_same_v<T, action::Serve>) {
+          service_.startServing();
+        } else if constexpr (std::is_same_v<T, action::Pause>) {
+          service_.pauseServing(act.closeConnections);
+        } else if constexpr (std::is_same_v<T, action::Refuse>) {
+          service_.stopServing();
+        } else if constexpr (std::is_same_v<T, action::AwaitService>) {
           hold = true;
+        } else if constexpr (std::is_same_v<T, action::PrepareHandover>) {
+          prepareHandover();
         } else if constexpr (std::is_same_v<T, action::SendToPeer>) {
           sendToPeer(act.kind, act.handoverId);
         } else if constexpr (std::is_same_v<T, action::CompleteCommand>) {
@@ -371,54 +346,6 @@ bool HaService::applyAction(const Action& a) {
       },
       a);
   return hold;
-}
-
-// Leaving the active role: while nobody serves yet, new requests are absorbed (their
-// retransmission reaches the peer once it serves) rather than refused; once the peer is heard
-// serving, or after handover-timeout, this node refuses (503) what still reaches it.
-void HaService::leaveServing() {
-  serving_ = false;
-  if (peerServes()) {
-    paused_ = false;
-    service_.stopServing();
-    return;
-  }
-  // Also when already paused (a graceful handover's wait): its TCP connections close now,
-  // before the release.
-  paused_ = true;
-  service_.pauseServing(true);
-  pauseTimer_->enable(options_.engine.handoverTimeout);
-}
-
-void HaService::serve() {
-  serving_ = true;
-  paused_ = false;
-  service_.startServing();
-}
-
-bool HaService::peerServes() const {
-  return machine_.peerAlive(time_.monotonicTime()) && machine_.peer().state == HaState::Active;
-}
-
-void HaService::refuseOncePeerServes() {
-  if (paused_ && !serving_ && machine_.state() != HaState::TakingOver && peerServes()) {
-    pauseTimer_->disable();
-    unpause();
-  }
-}
-
-void HaService::pause(bool closeConnections) {
-  if (!serving_ && !paused_) {
-    paused_ = true;
-    service_.pauseServing(closeConnections);
-  }
-}
-
-void HaService::unpause() {
-  if (paused_) {
-    paused_ = false;
-    service_.stopServing();
-  }
 }
 
 void HaService::sendToPeer(PeerMsgKind kind, std::uint32_t handoverId) {
@@ -462,6 +389,11 @@ void HaService::onHeartbeatTimer() {
 
 void HaService::armDeadline() {
   const auto now = time_.monotonicTime();
+  if (const auto pause = machine_.pauseDeadline()) {
+    pauseTimer_->enable(*pause > now ? *pause - now : core::Duration::zero());
+  } else {
+    pauseTimer_->disable();
+  }
   const auto next = machine_.nextDeadline(now);
   if (!next || machine_.state() == HaState::Terminated) {
     deadlineTimer_->disable();
@@ -561,7 +493,6 @@ void HaService::onPeerMessage(const PeerMessage& m, int path) {
     in.detail = fmt::format("the peer is {}{}", m.state, in.peer.fit ? "" : " and unfit");
   }
   feed(eventFor(m.kind), in);
-  refuseOncePeerServes();
 }
 
 void HaService::onPeerChannel(bool up) {

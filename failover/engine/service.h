@@ -74,7 +74,7 @@ public:
   nlohmann::json status() const;
   const std::deque<TransitionRecord>& history() const { return history_; }
   /// Sets (or clears) the graceful-handover gate. Without one, handovers start at once.
-  void setHandoverGate(HandoverGate* gate) { gate_ = gate; }
+  void setHandoverGate(HandoverGate* gate);
 
   // PeerEvents
   void onPeerMessage(const PeerMessage& m, int path) override;
@@ -92,7 +92,7 @@ private:
   void failSafe(const std::string& step, const std::string& what, bool inSafeState);
   void apply(const Transition& t, HaEvent event);
   void runActions(const std::vector<Action>& actions, bool changed);
-  /// True: the actions after this one wait for the service (StopServing before a release).
+  /// True: the actions after this one wait for the service (AwaitService before a release).
   bool applyAction(const Action& a);
   /// Asks the service to say when it has done what was asked; true if that is later.
   bool holdForService();
@@ -104,8 +104,7 @@ private:
   core::Duration overdue() const;  ///< how late the most overdue timer of ours is now
   void notePeerGap(core::MonotonicTime now);
   void record(const Transition& t, HaEvent event);
-  bool gateApplies(HaEvent event) const;
-  void commandThroughGate(HaEvent event);
+  void prepareHandover();  ///< PrepareHandover: asks the gate, answers HandoverPrepared
   void completeCommand(bool ok, const std::string& message);
   core::SelfTestResult selfTest();  ///< the steering's self-test, logged
 
@@ -120,7 +119,7 @@ private:
   core::TimerPtr heartbeatTimer_;
   core::TimerPtr deadlineTimer_;
   core::TimerPtr commandTimer_;
-  core::TimerPtr pauseTimer_;  ///< bounds the absorbing after this node left the active role
+  core::TimerPtr pauseTimer_;  ///< delivers PauseEnded at the machine's pauseDeadline()
   std::deque<std::pair<HaEvent, EventInput>> queue_;
   /// The rest of a transition's actions, waiting for the service (at most kServiceBound).
   struct Held {
@@ -142,15 +141,6 @@ private:
   std::uint64_t lastPeerSessions_ = 0;
   CommandDone pendingCommand_;
   std::uint64_t acquireGeneration_ = 0;
-  bool serving_ = false;
-  bool paused_ = false;  ///< not serving, absorbing new requests: the role is moving
-  bool acquiring_ = false;
-  void pause(bool closeConnections);
-  void unpause();        ///< paused -> refusing (503); nothing otherwise
-  void serve();
-  void leaveServing();
-  void refuseOncePeerServes();
-  bool peerServes() const;  ///< the peer is heard and says it is active
   bool channelUp_ = false;
   int lastPath_ = -1;
   std::uint64_t transitions_ = 0;

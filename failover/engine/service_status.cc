@@ -17,7 +17,8 @@ nlohmann::json HaService::status() const {
   j["fit_reason"] = machine_.fit() ? linkReason_ : machine_.unfitReason();
   j["claim_failures"] = machine_.claimFailures();
   j["internal_errors"] = machine_.internalErrors();
-  j["serving"] = serving_;
+  j["serving"] = machine_.serving() == Serving::Serve;
+  j["serving_mode"] = std::string(toString(machine_.serving()));
   j["sessions"] = sessions_.sessionCount();
   j["steering"] = steering_.describe();
   json transitions = json::array();

@@ -43,8 +43,12 @@ enum class HaEvent : std::uint8_t {
   Shutdown,
   SelfTest,        ///< the answer to RunSelfTest (EventInput::selfTest)
   InternalError,   ///< the shell could not apply a transition (EventInput::detail says why)
+  HandoverPrepared, ///< the answer to PrepareHandover (EventInput::prepared, detail)
+  /// The absorbing after a release has lasted handover-timeout (at pauseDeadline()). Not a
+  /// Tick: it changes only what the service does, never the role.
+  PauseEnded,
 };
-inline constexpr int kHaEventCount = 21;
+inline constexpr int kHaEventCount = 23;
 
 /// What a peer-link message is for. Every message also carries the sender's state.
 enum class PeerMsgKind : std::uint8_t {
@@ -97,6 +101,8 @@ constexpr std::string_view toString(HaEvent e) {
   case HaEvent::Shutdown: return "shutdown";
   case HaEvent::SelfTest: return "self-test";
   case HaEvent::InternalError: return "internal-error";
+  case HaEvent::HandoverPrepared: return "handover-prepared";
+  case HaEvent::PauseEnded: return "pause-ended";
   }
   return "unknown";
 }
@@ -105,6 +111,23 @@ constexpr std::string_view toString(HaEvent e) {
 constexpr bool ownsTraffic(HaState s) {
   return s == HaState::Active || s == HaState::HandingOver || s == HaState::TakingOver ||
          s == HaState::Standalone;
+}
+
+/// What the node does with new requests (the serving sub-state, kept by the machine).
+enum class Serving : std::uint8_t {
+  Refuse = 0,  ///< not serving: new calls get 503, OPTIONS 503
+  Pause,       ///< the role is moving: new requests are absorbed (their retransmission
+               ///< reaches the node that serves next), calls in progress kept
+  Serve,       ///< taking new calls
+};
+
+constexpr std::string_view toString(Serving s) {
+  switch (s) {
+  case Serving::Refuse: return "refuse";
+  case Serving::Pause: return "pause";
+  case Serving::Serve: return "serve";
+  }
+  return "unknown";
 }
 
 /// A state byte from the wire; false when it names no state.

@@ -88,7 +88,7 @@ inline std::string_view toString(PeerMsgKind k) {
   return "?";
 }
 
-/// The actions in order, one word each: "stop-serving release send(handover-commit)". Texts
+/// The actions in order, one word each: "pause(close) await release send(handover-commit)". Texts
 /// (reasons, command answers' wording) are left out; whether a command succeeded is not.
 inline std::string actionList(const Transition& t) {
   std::string out;
@@ -105,10 +105,16 @@ inline std::string actionList(const Transition& t) {
             out += "release";
           } else if constexpr (std::is_same_v<A, action::ReassertTraffic>) {
             out += "reassert";
-          } else if constexpr (std::is_same_v<A, action::StartServing>) {
+          } else if constexpr (std::is_same_v<A, action::Serve>) {
             out += "serve";
-          } else if constexpr (std::is_same_v<A, action::StopServing>) {
-            out += "stop-serving";
+          } else if constexpr (std::is_same_v<A, action::Pause>) {
+            out += act.closeConnections ? "pause(close)" : "pause";
+          } else if constexpr (std::is_same_v<A, action::Refuse>) {
+            out += "refuse";
+          } else if constexpr (std::is_same_v<A, action::AwaitService>) {
+            out += "await";
+          } else if constexpr (std::is_same_v<A, action::PrepareHandover>) {
+            out += "prepare-handover";
           } else if constexpr (std::is_same_v<A, action::SendToPeer>) {
             out += fmt::format("send({})", toString(act.kind));
           } else if constexpr (std::is_same_v<A, action::CompleteCommand>) {

@@ -1,4 +1,4 @@
-// The release waits for the service without the HA thread waiting: StopServing, then the
+// The release waits for the service without the HA thread waiting: AwaitService, then the
 // traffic released only once the SIP thread has closed its connections (a posted answer) or
 // 50 ms have passed; meanwhile events queue, no heartbeat tells of a state not yet true on
 // the wire, and a shutdown finishes after the release.
