@@ -122,130 +122,195 @@ NlbSteering::NlbSteering(NlbSteeringOptions options, CommandRunner& runner,
   }
 }
 
-NlbSteering::~NlbSteering() = default;
+NlbSteering::~NlbSteering() { *alive_ = false; }
 
 void NlbSteering::setEvents(core::SteeringEvents& sink) { events_ = &sink; }
 
-NlbSteering::Run NlbSteering::runOnce(NlbControl control, NlbVerb verb) {
+template <class F>
+auto NlbSteering::step(F f) {
+  return [this, f = std::move(f), epoch = epoch_](auto&&... args) mutable {
+    if (epoch == epoch_) {
+      f(std::forward<decltype(args)>(args)...);
+    }
+  };
+}
+
+void NlbSteering::runOnce(NlbControl control, NlbVerb verb, RunDone then) {
   auto built = buildNlbCommand(control, verb, options_.target);
   if (!built) {
     Run r;
     r.cmd.control = control;
     r.cmd.verb = verb;
     r.result.launchError = make_error_code(NlbErrc::BadOptions);
-    return r;
+    then(std::move(r));
+    return;
   }
-  Run r{std::move(built).value(), {}};
-  r.result = runner_.run(r.cmd);
-  RMHA_LOG(Debug, "nlb", "{} {}: {}", toString(control), toString(verb),
-           r.result.launched() ? fmt::format("exit {}", r.result.exitCode)
-                               : r.result.launchError.message());
-  return r;
+  queue_.push_back(Job{std::move(built).value(), std::move(then)});
+  pump();
 }
 
-NlbSteering::Run NlbSteering::run(NlbVerb verb) {
-  auto first = runOnce(control_, verb);
-  if (control_ != NlbControl::PowerShell || !options_.fallback ||
-      verbSucceeded(first.cmd, first.result)) {
-    return first;
+void NlbSteering::pump() {
+  if (busy_ || queue_.empty()) {
+    return;
   }
-  if (!first.result.launched()) {
-    // No PowerShell on this host: do not pay for a failed start on every poll.
-    RMHA_LOG(Warn, "nlb", "powershell could not start ({}): using nlb.exe from now on",
-             first.result.launchError.message());
-    control_ = NlbControl::NlbExe;
-  } else {
-    RMHA_LOG(Warn, "nlb", "powershell {} failed ({}): trying nlb.exe", toString(verb),
-             why(first.result));
-  }
-  return runOnce(NlbControl::NlbExe, verb);
+  busy_ = true;
+  auto job = std::move(queue_.front());
+  queue_.pop_front();
+  const auto cmd = job.cmd;
+  // The result may come back before start() returns (a fake) or later (the worker).
+  runner_.start(cmd, [this, alive = alive_, job = std::move(job)](CommandResult r) mutable {
+    if (*alive) {
+      onFinished(std::move(job), std::move(r));
+    }
+  });
 }
 
-Parsed<NlbNodeStatus> NlbSteering::queryNode() {
+void NlbSteering::onFinished(Job job, CommandResult result) {
+  busy_ = false;
+  RMHA_LOG(Debug, "nlb", "{} {}: {}", toString(job.cmd.control), toString(job.cmd.verb),
+           result.launched() ? fmt::format("exit {}", result.exitCode)
+                             : result.launchError.message());
+  const auto alive = alive_;
+  job.then(Run{std::move(job.cmd), std::move(result)});
+  if (*alive) {
+    pump();
+  }
+}
+
+void NlbSteering::run(NlbVerb verb, RunDone then) {
+  runOnce(control_, verb, [this, verb, then = std::move(then)](Run first) mutable {
+    if (first.cmd.control != NlbControl::PowerShell || !options_.fallback ||
+        verbSucceeded(first.cmd, first.result)) {
+      then(std::move(first));
+      return;
+    }
+    if (!first.result.launched()) {
+      // No PowerShell on this host: do not pay for a failed start on every poll.
+      RMHA_LOG(Warn, "nlb", "powershell could not start ({}): using nlb.exe from now on",
+               first.result.launchError.message());
+      control_ = NlbControl::NlbExe;
+    } else {
+      RMHA_LOG(Warn, "nlb", "powershell {} failed ({}): trying nlb.exe", toString(verb),
+               why(first.result));
+    }
+    runOnce(NlbControl::NlbExe, verb, std::move(then));
+  });
+}
+
+void NlbSteering::queryNode(QueryDone then) {
   if (!problems_.empty()) {
-    return Parsed<NlbNodeStatus>::fail(problems_.front());
+    then(Parsed<NlbNodeStatus>::fail(problems_.front()));
+    return;
   }
-  const auto r = run(NlbVerb::Query);
-  auto st = parseQueryResult(r.cmd, r.result, options_.target.hostName);
-  if (!st) {
-    RMHA_LOG(Warn, "nlb", "node query failed: {}", st.error());
-    return st;
-  }
-  if (st->state != lastState_) {
-    RMHA_LOG(Info, "nlb", "node state {} -> {} (reported \"{}\")", toString(lastState_),
-             toString(st->state), st->reported);
-    lastState_ = st->state;
-  }
-  return st;
+  run(NlbVerb::Query, [this, then = std::move(then)](Run r) {
+    auto st = parseQueryResult(r.cmd, r.result, options_.target.hostName);
+    if (!st) {
+      RMHA_LOG(Warn, "nlb", "node query failed: {}", st.error());
+    } else if (st->state != lastState_) {
+      RMHA_LOG(Info, "nlb", "node state {} -> {} (reported \"{}\")", toString(lastState_),
+               toString(st->state), st->reported);
+      lastState_ = st->state;
+    }
+    then(std::move(st));
+  });
 }
 
-bool NlbSteering::startNode(const std::optional<NlbNodeStatus>& before) {
+void NlbSteering::startNode(const std::optional<NlbNodeStatus>& before,
+                            std::function<void(bool)> then) {
+  auto start = [this, then](Run r) {
+    if (!verbSucceeded(r.cmd, r.result)) {
+      RMHA_LOG(Error, "nlb", "start failed: {}", why(r.result));
+      then(false);
+      return;
+    }
+    RMHA_LOG(Info, "nlb", "node started, waiting up to {} ms for convergence",
+             options_.convergeTimeout.count());
+    then(true);
+  };
   if (before && before->state == NlbNodeState::Suspended) {
     // A suspended node obeys nothing but resume; resume leaves it stopped.
-    const auto r = run(NlbVerb::Resume);
-    if (!verbSucceeded(r.cmd, r.result)) {
-      RMHA_LOG(Error, "nlb", "resume failed: {}", why(r.result));
-      return false;
-    }
+    run(NlbVerb::Resume, step([this, then, start](Run r) {
+          if (!verbSucceeded(r.cmd, r.result)) {
+            RMHA_LOG(Error, "nlb", "resume failed: {}", why(r.result));
+            then(false);
+            return;
+          }
+          run(NlbVerb::Start, step(start));
+        }));
+    return;
   }
-  const auto r = run(NlbVerb::Start);
-  if (!verbSucceeded(r.cmd, r.result)) {
-    RMHA_LOG(Error, "nlb", "start failed: {}", why(r.result));
-    return false;
-  }
-  RMHA_LOG(Info, "nlb", "node started, waiting up to {} ms for convergence",
-           options_.convergeTimeout.count());
-  return true;
+  run(NlbVerb::Start, step(start));
+}
+
+void NlbSteering::supersede() {
+  complete(make_error_code(NlbErrc::Superseded));  // an earlier acquire still waiting
+  ++epoch_;  // the steps of every earlier chain are dropped as their commands finish
+  reasserting_ = false;
+  polling_ = false;
 }
 
 void NlbSteering::acquire(core::SteeringDone done) {
-  complete(make_error_code(NlbErrc::Superseded));  // an earlier acquire still waiting
+  supersede();
   if (!problems_.empty()) {
     deliver(std::move(done), make_error_code(NlbErrc::BadOptions));
     return;
   }
   pending_ = std::move(done);
-  auto st = queryNode();
-  std::optional<NlbNodeStatus> before;
-  if (st) {
-    before = st.value();
-  }
-  if (before && before->state == NlbNodeState::MediaDisconnected) {
-    complete(make_error_code(NlbErrc::MediaDisconnected));
-    return;
-  }
-  if (before && isConverged(before->state)) {
-    complete({});
-    return;
-  }
-  // A node already converging needs no start; anything else (or an unreadable state) does.
-  if (!(before && before->state == NlbNodeState::Converging) && !startNode(before)) {
-    complete(make_error_code(NlbErrc::CommandFailed));
-    return;
-  }
   deadline_->enable(options_.convergeTimeout);
-  poll_->enable(options_.pollInterval);
+  queryNode(step([this](Parsed<NlbNodeStatus> st) {
+    std::optional<NlbNodeStatus> before;
+    if (st) {
+      before = st.value();
+    }
+    if (before && before->state == NlbNodeState::MediaDisconnected) {
+      complete(make_error_code(NlbErrc::MediaDisconnected));
+      return;
+    }
+    if (before && isConverged(before->state)) {
+      complete({});
+      return;
+    }
+    // A node already converging needs no start; anything else (or an unreadable state) does.
+    if (before && before->state == NlbNodeState::Converging) {
+      poll_->enable(options_.pollInterval);
+      return;
+    }
+    startNode(before, step([this](bool started) {
+                if (!started) {
+                  complete(make_error_code(NlbErrc::CommandFailed));
+                  return;
+                }
+                poll_->enable(options_.pollInterval);
+              }));
+  }));
 }
 
 void NlbSteering::onPoll() {
-  if (!pending_) {
+  if (!pending_ || polling_) {
     return;
   }
-  auto st = queryNode();
-  if (st && isConverged(st->state)) {
-    complete({});
-    return;
-  }
-  if (st && st->state == NlbNodeState::MediaDisconnected) {
-    complete(make_error_code(NlbErrc::MediaDisconnected));
-    return;
-  }
-  poll_->enable(options_.pollInterval);
+  polling_ = true;
+  queryNode(step([this](Parsed<NlbNodeStatus> st) {
+    polling_ = false;
+    if (!pending_) {
+      return;
+    }
+    if (st && isConverged(st->state)) {
+      complete({});
+      return;
+    }
+    if (st && st->state == NlbNodeState::MediaDisconnected) {
+      complete(make_error_code(NlbErrc::MediaDisconnected));
+      return;
+    }
+    poll_->enable(options_.pollInterval);
+  }));
 }
 
 void NlbSteering::onDeadline() {
-  RMHA_LOG(Error, "nlb", "node not converged within {} ms (last state {})",
-           options_.convergeTimeout.count(), toString(lastState_));
+  RMHA_LOG(Error, "nlb", "node not converged within {} ms (last state {}{})",
+           options_.convergeTimeout.count(), toString(lastState_),
+           busy_ ? ", a command still running" : "");
   complete(make_error_code(NlbErrc::ConvergeTimeout));
 }
 
@@ -257,6 +322,8 @@ void NlbSteering::complete(std::error_code ec) {
   }
   auto done = std::move(pending_);
   pending_ = nullptr;
+  ++epoch_;  // the claim is over: a late answer to one of its commands starts nothing
+  polling_ = false;
   if (ec) {
     RMHA_LOG(Warn, "nlb", "acquire failed: {}", ec.message());
   } else {
@@ -282,58 +349,72 @@ void NlbSteering::flushCompletions() {
 }
 
 void NlbSteering::release() {
-  complete(make_error_code(NlbErrc::Superseded));
+  supersede();
   if (!problems_.empty()) {
     RMHA_LOG(Error, "nlb", "release skipped: invalid options");
     return;
   }
   const auto verb =
       options_.releaseMode == NlbReleaseMode::Stop ? NlbVerb::Stop : NlbVerb::DrainStop;
-  const auto r = run(verb);
-  if (!verbSucceeded(r.cmd, r.result)) {
-    RMHA_LOG(Error, "nlb", "release: {} failed: {}", toString(verb), why(r.result));
-    return;
-  }
-  RMHA_LOG(Info, "nlb", "released: {}", toString(verb));
+  run(verb, [verb](Run r) {
+    if (!verbSucceeded(r.cmd, r.result)) {
+      RMHA_LOG(Error, "nlb", "release: {} failed: {}", toString(verb), why(r.result));
+      return;
+    }
+    RMHA_LOG(Info, "nlb", "released: {}", toString(verb));
+  });
 }
 
 void NlbSteering::reassert() {
-  if (pending_) {
-    return;  // an acquire is already bringing the node up
+  if (pending_ || reasserting_ || !problems_.empty()) {
+    return;  // an acquire is already bringing the node up, or a reassert runs
   }
-  auto st = queryNode();
-  if (!st) {
-    return;
-  }
-  const auto state = st->state;
-  if (isConverged(state) || state == NlbNodeState::Converging) {
-    return;
-  }
-  if (state == NlbNodeState::MediaDisconnected) {
-    RMHA_LOG(Warn, "nlb", "reassert: cluster interface media-disconnected, nothing to do");
-    return;
-  }
-  RMHA_LOG(Warn, "nlb", "reassert: node {} while active, starting it again", toString(state));
-  startNode(st.value());
+  reasserting_ = true;
+  const auto epoch = epoch_;
+  const auto finished = [this, epoch] {
+    if (epoch == epoch_) {
+      reasserting_ = false;
+    }
+  };
+  queryNode(step([this, finished](Parsed<NlbNodeStatus> st) {
+    if (!st) {
+      finished();
+      return;
+    }
+    const auto state = st->state;
+    if (isConverged(state) || state == NlbNodeState::Converging) {
+      finished();
+      return;
+    }
+    if (state == NlbNodeState::MediaDisconnected) {
+      RMHA_LOG(Warn, "nlb", "reassert: cluster interface media-disconnected, nothing to do");
+      finished();
+      return;
+    }
+    RMHA_LOG(Warn, "nlb", "reassert: node {} while active, starting it again", toString(state));
+    startNode(st.value(), [finished](bool) { finished(); });
+  }));
 }
 
 void NlbSteering::clearStale() {
-  complete(make_error_code(NlbErrc::Superseded));
+  supersede();
   if (!problems_.empty()) {
     return;
   }
-  auto st = queryNode();
-  if (st && st->state == NlbNodeState::Stopped) {
-    return;
-  }
-  // Not active: a node left in the cluster by an earlier run would take traffic we do not
-  // serve. Stop at once, no drain: nothing of ours is running on it.
-  const auto r = run(NlbVerb::Stop);
-  if (!verbSucceeded(r.cmd, r.result)) {
-    RMHA_LOG(Error, "nlb", "clear stale: stop failed: {}", why(r.result));
-    return;
-  }
-  RMHA_LOG(Info, "nlb", "clear stale: node was {}, stopped", toString(lastState_));
+  queryNode(step([this](Parsed<NlbNodeStatus> st) {
+    if (st && st->state == NlbNodeState::Stopped) {
+      return;
+    }
+    // Not active: a node left in the cluster by an earlier run would take traffic we do not
+    // serve. Stop at once, no drain: nothing of ours is running on it.
+    run(NlbVerb::Stop, [this](Run r) {
+      if (!verbSucceeded(r.cmd, r.result)) {
+        RMHA_LOG(Error, "nlb", "clear stale: stop failed: {}", why(r.result));
+        return;
+      }
+      RMHA_LOG(Info, "nlb", "clear stale: node was {}, stopped", toString(lastState_));
+    });
+  }));
 }
 
 std::string NlbSteering::describe() const {

@@ -9,8 +9,17 @@
 //        └──────── done(ec) ◀─ timers ┘   └── poll every poll-interval until converged
 //                                             or converge-timeout
 //
-// Every method runs on the owner's executor; commands run synchronously through the runner,
-// completions are delivered from a timer, never from inside acquire()/release().
+// Every method runs on the owner's executor and returns at once: commands are started through
+// the runner (a CommandWorker runs them on its own thread), one at a time and in order, and
+// their results come back as completions. Each operation (acquire, release, reassert,
+// clearStale) is a chain of commands; an acquire, release or clearStale supersedes the chains
+// before it, whose remaining steps are dropped (the commands already started finish, in order,
+// before the new operation's). The engine's SteeringDone is delivered from a timer, never
+// from inside acquire()/release().
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <system_error>
@@ -73,6 +82,7 @@ public:
   void setEvents(core::SteeringEvents& sink) override;
   /// Starts (or resumes and starts) the local node and polls until it is converged. `done`
   /// gets no error once converged, or an NlbErrc; it always runs from a timer callback.
+  /// nlb-converge-timeout bounds the whole claim, its commands included.
   void acquire(core::SteeringDone done) override;
   /// Drainstop or stop per nlb-release; a pending acquire completes with Superseded.
   void release() override;
@@ -83,8 +93,12 @@ public:
   /// "nlb node RM1 on 'Ethernet 2' via powershell, release drainstop, last state converged".
   std::string describe() const override;
 
-  /// Runs a query now and records its state: the engine's fitness input.
-  Parsed<NlbNodeStatus> queryNode();
+  /// Queries the node (queued behind the commands under way) and records its state: the
+  /// engine's fitness input. `then` gets the parsed status or why it could not be read.
+  using QueryDone = std::function<void(Parsed<NlbNodeStatus>)>;
+  void queryNode(QueryDone then);
+  /// Commands started and not yet finished, plus those queued behind them.
+  std::size_t commandsOutstanding() const { return queue_.size() + (busy_ ? 1 : 0); }
   /// The state of the last successful query (Unknown before the first).
   NlbNodeState lastState() const { return lastState_; }
   /// False when the last query reported the cluster NIC media-disconnected.
@@ -97,9 +111,25 @@ private:
     Command cmd;
     CommandResult result;
   };
-  Run runOnce(NlbControl control, NlbVerb verb);
-  Run run(NlbVerb verb);
-  bool startNode(const std::optional<NlbNodeStatus>& before);
+  using RunDone = std::function<void(Run)>;
+  struct Job {
+    Command cmd;
+    RunDone then;
+  };
+  // One command through the runner, queued behind the one under way.
+  void runOnce(NlbControl control, NlbVerb verb, RunDone then);
+  // The verb in the control form in use, with the nlb.exe fallback.
+  void run(NlbVerb verb, RunDone then);
+  void pump();
+  void onFinished(Job job, CommandResult result);
+  // Resume (when suspended) then start; `then(true)` once the start was accepted.
+  void startNode(const std::optional<NlbNodeStatus>& before, std::function<void(bool)> then);
+  // Wraps a step of an operation: it runs only while no later acquire, release or clearStale
+  // superseded the operation (and while the steering exists).
+  template <class F>
+  auto step(F f);
+  // Ends the acquire under way (Superseded) and drops the rest of every earlier chain.
+  void supersede();
   void onPoll();
   void onDeadline();
   void complete(std::error_code ec);
@@ -113,6 +143,12 @@ private:
   core::SteeringEvents* events_ = nullptr;
   NlbNodeState lastState_ = NlbNodeState::Unknown;
   core::SteeringDone pending_;  // the acquire in progress, if any
+  std::deque<Job> queue_;       // commands not yet started
+  bool busy_ = false;           // a command is under way
+  std::uint64_t epoch_ = 0;     // bumped by acquire, release and clearStale
+  bool reasserting_ = false;    // a reassert's chain runs
+  bool polling_ = false;        // a poll's query is outstanding
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   std::vector<std::pair<core::SteeringDone, std::error_code>> completions_;
   core::TimerPtr poll_;
   core::TimerPtr deadline_;

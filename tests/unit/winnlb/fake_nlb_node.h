@@ -1,8 +1,13 @@
 #pragma once
 // A fake NLB node behind the CommandRunner seam: it obeys start/stop/drainstop/suspend/resume
 // and answers queries in the form asked (PowerShell JSON or nlb.exe text), converging a set
-// number of queries after a start. Every command is logged as "<control>:<verb>".
+// number of queries after a start. Every command is logged as "<control>:<verb>" when it runs.
+// As a CommandRunner it completes each command before start() returns, or, when `deferred`,
+// holds it until finishNext() (a command still running); it is also a BlockingCommandRunner
+// for the CommandWorker's tests.
+#include <deque>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <fmt/format.h>
@@ -12,7 +17,7 @@
 
 namespace rmha::winnlb::test {
 
-class FakeNlbNode final : public CommandRunner {
+class FakeNlbNode final : public CommandRunner, public BlockingCommandRunner {
 public:
   NlbNodeState state = NlbNodeState::Stopped;
   int queriesToConverge = 2;        ///< queries answered "converging" after a start
@@ -20,7 +25,28 @@ public:
   bool powershellBroken = false;    ///< powershell.exe runs but every cmdlet fails (exit 1)
   bool startFails = false;          ///< start is refused in either form
   bool mediaDisconnectOnStart = false;
+  bool deferred = false;            ///< start() holds commands until finishNext()
   std::vector<std::string> log;
+
+  void start(const Command& cmd, CommandDone done) override {
+    if (!deferred) {
+      done(run(cmd));
+      return;
+    }
+    held_.emplace_back(cmd, std::move(done));
+  }
+  /// Commands started and not finished (deferred mode).
+  std::size_t held() const { return held_.size(); }
+  /// Runs the oldest held command and delivers its result; false when none is held.
+  bool finishNext() {
+    if (held_.empty()) {
+      return false;
+    }
+    auto [cmd, done] = std::move(held_.front());
+    held_.pop_front();
+    done(run(cmd));
+    return true;
+  }
 
   CommandResult run(const Command& cmd) override {
     log.push_back(fmt::format("{}:{}", toString(cmd.control), toString(cmd.verb)));
@@ -114,6 +140,7 @@ private:
   }
 
   int left_ = 0;
+  std::deque<std::pair<Command, CommandDone>> held_;
 };
 
 } // namespace rmha::winnlb::test

@@ -263,13 +263,14 @@ TEST_F(NlbSteeringTest, ClearStaleStopsARunningNodeOnly) {
 TEST_F(NlbSteeringTest, QueryNodeIsTheFitnessInput) {
   node_.state = NlbNodeState::Draining;
   make();
-  auto st = steering_->queryNode();
-  ASSERT_TRUE(st) << st.error();
-  EXPECT_EQ(st->state, NlbNodeState::Draining);
-  EXPECT_EQ(st->name, "RM1");
+  std::optional<Parsed<NlbNodeStatus>> st;
+  steering_->queryNode([&](Parsed<NlbNodeStatus> s) { st.emplace(std::move(s)); });
+  ASSERT_TRUE(st && *st) << st->error();
+  EXPECT_EQ((*st)->state, NlbNodeState::Draining);
+  EXPECT_EQ((*st)->name, "RM1");
   EXPECT_TRUE(steering_->fitForActive());
   node_.state = NlbNodeState::MediaDisconnected;
-  (void)steering_->queryNode();
+  steering_->queryNode([](Parsed<NlbNodeStatus>) {});
   EXPECT_FALSE(steering_->fitForActive());
 }
 
@@ -288,10 +289,95 @@ TEST_F(NlbSteeringTest, BadOptionsFailEverythingWithoutRunningCommands) {
   steering_->release();
   steering_->reassert();
   steering_->clearStale();
-  EXPECT_FALSE(steering_->queryNode());
+  bool queried = false;
+  steering_->queryNode([&](Parsed<NlbNodeStatus> st) {
+    queried = true;
+    EXPECT_FALSE(st);
+  });
+  EXPECT_TRUE(queried);
   clock_.advance(0ms);
   EXPECT_EQ(result_, make_error_code(NlbErrc::BadOptions));
   EXPECT_TRUE(node_.log.empty());
+}
+
+// With a runner that takes time (the worker), every operation returns at once and the
+// commands run one at a time, in order.
+TEST_F(NlbSteeringTest, NothingWaitsForACommand) {
+  node_.deferred = true;
+  node_.queriesToConverge = 0;
+  make();
+  acquire();
+  EXPECT_EQ(node_.held(), 1u);  // the query started; nothing has run yet
+  EXPECT_TRUE(node_.log.empty());
+  ASSERT_TRUE(node_.finishNext());
+  EXPECT_EQ(node_.log, (Log{"powershell:query"}));
+  EXPECT_EQ(node_.held(), 1u);  // then the start, only once the query answered
+  ASSERT_TRUE(node_.finishNext());
+  EXPECT_EQ(node_.log, (Log{"powershell:query", "powershell:start"}));
+  clock_.advance(250ms);        // the poll's query
+  EXPECT_EQ(node_.held(), 1u);
+  clock_.advance(250ms);        // a poll while its query runs starts no second one
+  EXPECT_EQ(node_.held(), 1u);
+  EXPECT_EQ(calls_, 0);
+  ASSERT_TRUE(node_.finishNext());
+  clock_.advance(0ms);
+  ASSERT_EQ(calls_, 1);
+  EXPECT_FALSE(result_) << result_.message();
+  EXPECT_EQ(steering_->commandsOutstanding(), 0u);
+}
+
+TEST_F(NlbSteeringTest, AHungCommandFailsTheClaimAtTheConvergeTimeout) {
+  node_.deferred = true;
+  make();
+  acquire();
+  EXPECT_EQ(node_.held(), 1u);  // the query never ends (until the runner's own limit)
+  clock_.advance(5000ms);
+  clock_.advance(0ms);
+  ASSERT_EQ(calls_, 1);
+  EXPECT_EQ(result_, make_error_code(NlbErrc::ConvergeTimeout));
+  ASSERT_TRUE(node_.finishNext());  // its late answer starts nothing
+  EXPECT_EQ(node_.held(), 0u);
+  EXPECT_EQ(node_.log, (Log{"powershell:query"}));
+}
+
+TEST_F(NlbSteeringTest, AReleaseWhileAnAcquireRunsDropsTheAcquiresLaterSteps) {
+  node_.deferred = true;
+  make();
+  acquire();
+  steering_->release();  // queued behind the acquire's query
+  clock_.advance(0ms);
+  ASSERT_EQ(calls_, 1);
+  EXPECT_EQ(result_, make_error_code(NlbErrc::Superseded));
+  while (node_.finishNext()) {
+  }
+  // The query answered "stopped", but the acquire's start never ran: the node stays out.
+  EXPECT_EQ(node_.log, (Log{"powershell:query", "powershell:drainstop"}));
+  EXPECT_EQ(node_.state, NlbNodeState::Stopped);
+}
+
+TEST_F(NlbSteeringTest, AReleaseWhileAReassertRunsNeverRestartsTheNode) {
+  node_.deferred = true;
+  node_.state = NlbNodeState::Stopped;
+  make();
+  steering_->reassert();
+  steering_->reassert();  // one reassert at a time
+  EXPECT_EQ(node_.held(), 1u);
+  steering_->release();
+  while (node_.finishNext()) {
+  }
+  EXPECT_EQ(node_.log, (Log{"powershell:query", "powershell:drainstop"}));
+  EXPECT_EQ(node_.state, NlbNodeState::Stopped);
+  steering_->reassert();  // a later reassert runs again
+  EXPECT_EQ(node_.held(), 1u);
+}
+
+TEST_F(NlbSteeringTest, ResultsAfterTheSteeringIsGoneAreDropped) {
+  node_.deferred = true;
+  make();
+  acquire();
+  steering_.reset();
+  EXPECT_TRUE(node_.finishNext());  // must not touch the destroyed steering
+  EXPECT_EQ(calls_, 0);
 }
 
 TEST(NlbOptions, ValidationSentences) {
