@@ -190,6 +190,15 @@ void HaStateMachine::onActive(Ctx& c) {
     releaseTo(c, HaState::Terminated, "shutdown");
     return;
   case HaEvent::PeerHeartbeat:
+    if (!activeActive() && peer_.state == HaState::TakingOver) {
+      // The peer is claiming while this node holds the traffic: wait for its claim's outcome
+      // rather than let go. A claim that asks first fails on this node's answer to its probe
+      // and the peer stands down; one that claims anyway ends `active`, and the election
+      // below decides on that. Releasing here gave the role away on a stale message: an
+      // active thawed after a stall read the peer's "taking-over" of a claim the peer had
+      // already given up, and released before reading the "standby" queued behind it.
+      return;
+    }
     if (!activeActive() && peerClaimsTraffic(c.now)) {
       resolveDualActive(c, fmt::format("peer (member {}) is also {}", peer_.member, peer_.state));
     } else if (!activeActive() && peerReturned_) {

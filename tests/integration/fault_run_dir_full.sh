@@ -38,7 +38,7 @@ pair_start 1
 pair_start 2
 wait_until 10000 roles_are active standby || fail "no active/standby pair"
 zl_media_servers
-zl_calls_up "$CALLS" 15000
+zl_calls_up "$CALLS" 40000 # outlasts the restarts below, however slow the machine
 
 # 1. The disk fills up under the running active.
 fill "$RUN"

@@ -114,6 +114,31 @@ TEST(HaServing, TheLoserOfADualActiveRefusesAtOnce) {
   EXPECT_EQ(d.m.serving(), Serving::Refuse);
 }
 
+TEST(HaServing, AnActiveWaitsForTheOutcomeOfAPeersClaimInsteadOfLettingGo) {
+  auto d = activeWithStandby();
+  auto claiming = peerAs(S::TakingOver);
+  claiming.priority = 200;  // it would win an election
+  EXPECT_EQ(actionList(d.peer(E::PeerHeartbeat, claiming)), "");
+  EXPECT_EQ(d.m.state(), S::Active);
+  EXPECT_EQ(d.m.serving(), Serving::Serve);
+  // The claim failed (this node answered its probe): the peer is a standby again.
+  auto standby = peerAs(S::Standby);
+  standby.priority = 200;
+  EXPECT_EQ(actionList(d.peer(E::PeerHeartbeat, standby)), "");
+  EXPECT_EQ(d.m.state(), S::Active);
+}
+
+TEST(HaServing, AClaimThatSucceedsIsDecidedByTheElection) {
+  auto d = activeWithStandby();
+  auto peer = peerAs(S::TakingOver);
+  peer.priority = 200;
+  (void)d.peer(E::PeerHeartbeat, peer);
+  ASSERT_EQ(d.m.state(), S::Active);
+  peer.state = S::Active;
+  EXPECT_EQ(actionList(d.peer(E::PeerHeartbeat, peer)), "refuse await release send(heartbeat)");
+  EXPECT_EQ(d.m.state(), S::Standby);
+}
+
 TEST(HaServing, WithoutHandoverSyncAFailoverHandsOverAtOnce) {
   auto d = activeWithStandby(false);
   EXPECT_EQ(actionList(d.fire(E::OperatorFailover)), "send(handover-request)");
