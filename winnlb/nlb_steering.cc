@@ -370,12 +370,9 @@ void NlbSteering::reassert() {
     return;  // an acquire is already bringing the node up, or a reassert runs
   }
   reasserting_ = true;
-  const auto epoch = epoch_;
-  const auto finished = [this, epoch] {
-    if (epoch == epoch_) {
-      reasserting_ = false;
-    }
-  };
+  // Every step runs only while no later operation superseded this one (which clears the
+  // flag itself), so each end of the chain simply clears it.
+  const auto finished = [this] { reasserting_ = false; };
   queryNode(step([this, finished](Parsed<NlbNodeStatus> st) {
     if (!st) {
       finished();

@@ -4,8 +4,8 @@
 // node and wait until it reports converged; release = drainstop or stop; reassert = query and
 // restart if needed; clearStale = stop a node left running by an earlier run.
 //
-//   engine (HA thread) ──acquire──▶ NlbSteering ──run(Command)──▶ CommandRunner ──▶ powershell.exe
-//        ▲                            │   ▲                                          (nlb.exe)
+//   engine (HA thread) ──acquire──▶ NlbSteering ──start(cmd)──▶ CommandRunner ──▶ powershell.exe
+//        ▲                            │   ▲  ◀──result (completion)──┘ (a worker)     (nlb.exe)
 //        └──────── done(ec) ◀─ timers ┘   └── poll every poll-interval until converged
 //                                             or converge-timeout
 //
