@@ -24,6 +24,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <list>
+#include <map>
 #include <thread>
 
 #include "core/asio_timer.h"
@@ -211,6 +212,15 @@ struct Daemon::Impl {
   std::unique_ptr<failover::SipReplication> replication;  // sessions to the peer (HA + SIP)
   std::unique_ptr<core::ControlServer> control;
   std::list<Waiter> waiters;
+  // `status` requests waiting for the SIP thread's part (control thread).
+  struct StatusWait {
+    json j;
+    core::ControlReply reply;
+    asio::steady_timer timer;
+  };
+  static constexpr std::chrono::milliseconds kReplicationStatusBound{500};
+  std::map<std::uint64_t, StatusWait> statusWaits;
+  std::uint64_t lastStatusId = 0;
   bool stopping = false;
 
   void build() {
@@ -244,7 +254,7 @@ struct Daemon::Impl {
       ro.localMember = c.localMember;
       ro.corruptPayload = hooks.corruptReplication;
       replication = std::make_unique<failover::SipReplication>(
-          io, sipIo, *sip, *peer, ro, time, timers,
+          io, sipIo, *sip, *peer, ro, time, sipTimers,
           failover::SipReplicationHooks{hooks.noReplication, hooks.syntheticSessions});
       ha->setHandoverGate(replication.get());
     }
@@ -384,8 +394,7 @@ struct Daemon::Impl {
     switch (r.command) {
     case core::ControlCommand::Status:
       relay.onHa([this, reply = std::move(reply)](json j) mutable {
-        addControlThreadStatus(j);
-        reply(std::move(j));
+        addReplicationStatus(std::move(j), std::move(reply));
       }, [this](const core::ControlReply& done) { done(haStatusJson()); });
       return;
     case core::ControlCommand::Failover:
@@ -420,18 +429,56 @@ struct Daemon::Impl {
     }
   }
 
-  /// The HA thread's part of `status`: the engine, replication, the peer link.
+  /// The HA thread's part of `status`: the engine, the peer link.
   json haStatusJson() {
     json j = ha->status();
     j["ok"] = true;
     j["pid"] = ::getpid();
-    if (replication) {
-      j["replication"] = replication->replicator().status();
-    }
     if (peer) {
       j["counters"]["peer"] = peerCountersJson(peer->counters());
     }
     return j;
+  }
+
+  /// Control thread: the replicator's part of `status`, asked of its owner, the SIP thread,
+  /// then the rest. A SIP thread that does not answer within kReplicationStatusBound is
+  /// reported as such: status is how an operator finds a stuck thread, so it never hangs on one.
+  void addReplicationStatus(json j, core::ControlReply reply) {
+    if (!replication || !j.value("ok", false)) {
+      finishStatus(std::move(j), reply);
+      return;
+    }
+    const auto id = ++lastStatusId;
+    auto& w = statusWaits.emplace(id, StatusWait{std::move(j), std::move(reply),
+                                                 asio::steady_timer(controlIo)})
+                  .first->second;
+    w.timer.expires_after(kReplicationStatusBound);
+    w.timer.async_wait([this, id](const boost::system::error_code& ec) {
+      if (!ec) {
+        answerStatus(id, {{"state", "unknown"},
+                          {"error", fmt::format("the SIP thread did not answer within {} ms",
+                                                kReplicationStatusBound.count())}});
+      }
+    });
+    replication->status(relay.relayed([this, id](json r) { answerStatus(id, std::move(r)); }));
+  }
+
+  void answerStatus(std::uint64_t id, json replicationStatus) {
+    auto it = statusWaits.find(id);
+    if (it == statusWaits.end()) {
+      return; // answered already (the bound ran out, or the SIP thread's answer came first)
+    }
+    it->second.timer.cancel();
+    json j = std::move(it->second.j);
+    auto reply = std::move(it->second.reply);
+    statusWaits.erase(it);
+    j["replication"] = std::move(replicationStatus);
+    finishStatus(std::move(j), reply);
+  }
+
+  void finishStatus(json j, const core::ControlReply& reply) {
+    addControlThreadStatus(j);
+    reply(std::move(j));
   }
 
   /// The rest of `status`, on the control thread: the SIP service (atomic counters), the

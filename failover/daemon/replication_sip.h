@@ -3,13 +3,20 @@
 // root, the only place that knows both the replication room and core/sip.
 //
 //   SIP thread: SipService --SessionObserver--> SessionChangeQueue --> Replicator --> channel
-//   HA thread:  Replicator <--> PeerLink channel;  Replicator --ReplicaStore--> SipService
-//               HaService --HandoverGate--> (SIP thread drains) --> Replicator::whenSynced
+//               Replicator --ReplicaStore--> SipService's table (at once, same thread)
+//   HA thread:  PeerLink channel events --posted--> Replicator (SIP thread)
+//               HaService: state, HandoverGate, status --posted--> (SIP thread)
+//                          <--posted answers--
+// The replicator is the SIP thread's alone: the two threads share no lock but the channel's
+// write side, and the HA thread never waits for replication work.
+#include <atomic>
 #include <cstdint>
+#include <functional>
 #include <string>
+#include <vector>
 
-#include <boost/asio/io_context.hpp>
 #include <boost/asio/defer.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 
 #include "core/log.h"
@@ -20,51 +27,89 @@
 
 namespace rmha::failover {
 
-/// The peer's sessions in this node's SIP table. The replicator (HA thread) has its own
-/// mirror and acknowledges from it; the SIP table follows in batches, so that a standby's
-/// SIP thread is woken at most every kFlushEvery and not once per record: at kFlushOps
-/// changes, after kFlushEvery, and at once (waiting for the SIP thread) when this node is
-/// about to own the traffic.
+/// The peer's sessions, applied to this node's SIP table at once: the replicator runs on the
+/// SIP thread, so the table always holds everything applied, and a node that starts serving
+/// (posted behind the records it had received) serves every call the peer told of.
 class SipReplicaStore final : public ReplicaStore {
 public:
-  static constexpr core::Duration kFlushEvery = core::Millis{10};
-  static constexpr std::size_t kFlushOps = 1000;
-
-  SipReplicaStore(core::sip::SipService& sip, core::TimerFactory& timers) : sip_(sip) {
-    timer_ = timers.createTimer([this] { flush(); });
-  }
+  explicit SipReplicaStore(core::sip::SipService& sip) : sip_(sip) {}
   void insertReplica(core::Session s) override {
-    ops_.push_back({false, std::move(s)});
-    queued();
+    core::sip::SipService::ReplicaOp op;
+    op.session = std::move(s);
+    apply(std::move(op));
   }
   void removeReplica(std::string callId) override {
     core::sip::SipService::ReplicaOp op;
     op.removed = true;
     op.session.callId = std::move(callId);
-    ops_.push_back(std::move(op));
-    queued();
-  }
-  /// HA thread: hands what is queued to the SIP thread (posted, not waited for).
-  void flush() {
-    timer_->disable();
-    if (!ops_.empty()) {
-      sip_.applyReplicas(std::move(ops_));
-      ops_.clear();
-    }
+    apply(std::move(op));
   }
 
 private:
-  void queued() {
-    if (ops_.size() >= kFlushOps) {
-      flush();
-    } else if (!timer_->enabled()) {
-      timer_->enable(kFlushEvery);
-    }
+  void apply(core::sip::SipService::ReplicaOp op) {
+    std::vector<core::sip::SipService::ReplicaOp> ops;
+    ops.push_back(std::move(op));
+    sip_.applyReplicas(std::move(ops)); // on the SIP thread: applied before it returns
+  }
+  core::sip::SipService& sip_;
+};
+
+/// The channel as the SIP thread's replicator sees it. A payload is written only on the
+/// channel the replicator was told of: after the HA thread saw the channel close (or a new
+/// one open) and before that news reached the SIP thread, a payload meant for the old
+/// channel is refused (kept in the backlog, as on any closed channel) rather than sent
+/// ahead of the new channel's Resume.
+class PostedChannel final : public ChannelTransport, public ChannelSink {
+public:
+  PostedChannel(boost::asio::io_context& sipIo, PeerLink& link) : sipIo_(sipIo), link_(link) {}
+  void setSink(ChannelSink* sink) { sink_ = sink; } ///< the replicator (SIP thread)
+
+  // ChannelTransport (SIP thread)
+  bool channelReady() const override { return current() && link_.channelReady(); }
+  bool sendPayload(std::span<const std::uint8_t> payload) override {
+    return current() && link_.sendPayload(payload);
+  }
+  std::size_t pendingBytes() const override { return link_.pendingBytes(); }
+
+  // ChannelSink (HA thread): each event moves to the SIP thread, in order.
+  void onChannelOpen() override {
+    post([this](std::uint64_t g) {
+      seen_ = g;
+      sink_->onChannelOpen();
+    });
+  }
+  void onChannelClosed() override {
+    post([this](std::uint64_t g) {
+      seen_ = g;
+      sink_->onChannelClosed();
+    });
+  }
+  void onChannelPayload(std::span<const std::uint8_t> payload) override {
+    std::vector<std::uint8_t> copy(payload.begin(), payload.end());
+    boost::asio::post(sipIo_, [this, copy = std::move(copy)] {
+      if (sink_) {
+        sink_->onChannelPayload(copy);
+      }
+    });
   }
 
-  core::sip::SipService& sip_;
-  core::TimerPtr timer_;
-  std::vector<core::sip::SipService::ReplicaOp> ops_;
+private:
+  bool current() const { return seen_ == generation_.load(std::memory_order_acquire); }
+  template <typename F>
+  void post(F f) {
+    const auto g = generation_.fetch_add(1, std::memory_order_acq_rel) + 1;
+    boost::asio::post(sipIo_, [this, f = std::move(f), g] {
+      if (sink_) {
+        f(g);
+      }
+    });
+  }
+
+  boost::asio::io_context& sipIo_;
+  PeerLink& link_;
+  ChannelSink* sink_ = nullptr;
+  std::atomic<std::uint64_t> generation_{0}; ///< channel events seen by the HA thread
+  std::uint64_t seen_ = 0;                   ///< those the SIP thread has applied
 };
 
 /// Hooks for tests and benchmarks only, given by the composition root (rmhad --test-hook).
@@ -75,70 +120,76 @@ struct SipReplicationHooks {
 
 class SipReplication final : public HandoverGate {
 public:
-  /// Attaches itself to `sip` (session observer) and `link` (channel sink).
+  /// Attaches itself to `sip` (session observer) and `link` (channel sink). `sipTimers` run
+  /// on the SIP thread, the replicator's owner.
   SipReplication(boost::asio::io_context& haIo, boost::asio::io_context& sipIo,
                  core::sip::SipService& sip, PeerLink& link, ReplicationOptions options,
-                 const core::TimeSource& time, core::TimerFactory& timers,
+                 const core::TimeSource& time, core::TimerFactory& sipTimers,
                  SipReplicationHooks hooks = {})
-      : haIo_(haIo), sipIo_(sipIo), sip_(sip), link_(link), store_(sip, timers),
-        replicator_(options, link, store_, time, timers),
-        changes_(time, deferOn(sipIo), postTo(haIo), replicator_), hooks_(hooks) {
+      : haIo_(haIo), sipIo_(sipIo), sip_(sip), link_(link), channel_(sipIo, link), store_(sip),
+        replicator_(options, channel_, store_, time, sipTimers),
+        changes_(time, deferOn(sipIo), replicator_), hooks_(hooks) {
     if (hooks_.off) {
       // The replicator stays detached and idle.
       RMHA_LOG(Warn, "replication", "test hook: session replication is off");
       return;
     }
-    link_.setChannelSink(&replicator_);
+    channel_.setSink(&replicator_);
+    link_.setChannelSink(&channel_);
     sip_.setSessionObserver(&changes_);
   }
   ~SipReplication() override {
     sip_.setSessionObserver(nullptr);
     link_.setChannelSink(nullptr);
+    channel_.setSink(nullptr);
   }
   SipReplication(const SipReplication&) = delete;
   SipReplication& operator=(const SipReplication&) = delete;
 
-  /// The HA state changed (transition observer): the node that owns the traffic streams.
+  /// HA thread: the HA state changed (transition observer, before the transition's actions
+  /// run): the node that owns the traffic streams. Posted to the SIP thread, where it runs
+  /// before the startServing or stopServing that the actions post behind it.
   void onState(HaState s) {
-    // Collecting starts before the node serves (the transition is observed before its
-    // actions run), so no change of the new active is missed.
-    if (ownsTraffic(s) && !owning_) {
-      // Every call the peer told of is in the SIP table before serving: the SIP thread
-      // applies them before the startServing posted after them.
-      store_.flush();
+    const bool owning = ownsTraffic(s);
+    if (owning == owning_) {
+      return;
     }
-    owning_ = ownsTraffic(s);
-    // The replicator is the source before a change is collected for it, and no longer
-    // collects before it stops being one (the SIP thread may stream at any moment).
-    if (owning_) {
-      replicator_.setSource(true);
-      changes_.setCollecting(true);
-    } else {
-      changes_.setCollecting(false);
-      replicator_.setSource(false);
-    }
-    if (owning_) {
-      addSyntheticSessions();
-    }
+    owning_ = owning;
+    boost::asio::post(sipIo_, [this, owning] {
+      // The replicator is the source before a change is collected for it, and no longer
+      // collects before it stops being one.
+      if (owning) {
+        replicator_.setSource(true);
+        changes_.setCollecting(true);
+        addSyntheticSessions();
+      } else {
+        changes_.setCollecting(false);
+        replicator_.setSource(false);
+      }
+    });
   }
-  Replicator& replicator() { return replicator_; }
 
-  /// Every change the SIP thread made before new calls were refused is streamed once a
-  /// round trip through the SIP thread completed: only then is "synced" meaningful.
+  /// HA thread: every change the SIP thread made before new calls were refused is streamed
+  /// (the drain, on the SIP thread behind that work), then the replicator waits for the
+  /// peer's acknowledgement; the answer is posted back to the HA thread. The engine bounds
+  /// the handover itself, so a SIP thread that never answers cannot hold it.
   void prepareHandover(core::Duration timeout,
                        std::function<void(bool, const std::string&)> done) override {
     boost::asio::post(sipIo_, [this, timeout, done = std::move(done)]() mutable {
-      changes_.drain(true);
-      boost::asio::post(haIo_, [this, timeout, done = std::move(done)]() mutable {
-        replicator_.whenSynced(timeout, std::move(done));
+      changes_.drain();
+      replicator_.whenSynced(timeout, [this, done = std::move(done)](bool ok,
+                                                                     const std::string& why) {
+        boost::asio::post(haIo_, [done, ok, why] { done(ok, why); });
       });
     });
   }
 
-private:
-  static SessionChangeQueue::Post postTo(boost::asio::io_context& io) {
-    return [&io](std::function<void()> f) { boost::asio::post(io, std::move(f)); };
+  /// Any thread: calls `done` with the replicator's status, on the SIP thread.
+  void status(std::function<void(nlohmann::json)> done) {
+    boost::asio::post(sipIo_, [this, done = std::move(done)] { done(replicator_.status()); });
   }
+
+private:
   // From the thread running `io` itself: behind the handlers already queued, without
   // signalling the reactor (a continuation of the current handler).
   static SessionChangeQueue::Post deferOn(boost::asio::io_context& io) {
@@ -173,12 +224,13 @@ private:
   boost::asio::io_context& sipIo_;
   core::sip::SipService& sip_;
   PeerLink& link_;
+  PostedChannel channel_;
   SipReplicaStore store_;
   Replicator replicator_;
   SessionChangeQueue changes_;
   SipReplicationHooks hooks_;
-  bool syntheticAdded_ = false;
-  bool owning_ = false;
+  bool syntheticAdded_ = false; // SIP thread
+  bool owning_ = false;         // HA thread
 };
 
 } // namespace rmha::failover

@@ -6,9 +6,8 @@ namespace rmha::failover {
 using core::Session;
 
 SessionChangeQueue::SessionChangeQueue(const core::TimeSource& time, Post postHere,
-                                       Post postToHa, Replicator& replicator)
-    : time_(time), postHere_(std::move(postHere)), postToHa_(std::move(postToHa)),
-      replicator_(replicator) {}
+                                       Replicator& replicator)
+    : time_(time), postHere_(std::move(postHere)), replicator_(replicator) {}
 
 void SessionChangeQueue::onSessionUpserted(const Session& s) {
   // Only dialogs are copied: a call still being set up (Trying, Early) cannot be continued by
@@ -19,13 +18,13 @@ void SessionChangeQueue::onSessionUpserted(const Session& s) {
       s.state != core::SessionState::Terminating) {
     return;
   }
-  if (collecting_.load(std::memory_order_relaxed)) {
+  if (collecting_) {
     push({false, s, time_.monotonicTime()});
   }
 }
 
 void SessionChangeQueue::onSessionRemoved(const core::SessionKey& key) {
-  if (!collecting_.load(std::memory_order_relaxed)) {
+  if (!collecting_) {
     return;
   }
   Replicator::LocalChange c;
@@ -36,27 +35,23 @@ void SessionChangeQueue::onSessionRemoved(const core::SessionKey& key) {
 }
 
 void SessionChangeQueue::push(Replicator::LocalChange c) {
-  {
-    std::lock_guard lock(mutex_);
-    queue_.push_back(std::move(c));
-  }
+  queue_.push_back(std::move(c));
   if (!drainPosted_) {
     drainPosted_ = true;
     postHere_([this] {
       drainPosted_ = false;
-      drain(false);
+      drain();
     });
   }
 }
 
-void SessionChangeQueue::drain(bool wait) {
-  const bool streamed = replicator_.streamChanges(wait, [this](auto& batch) {
-    std::lock_guard lock(mutex_);
-    std::swap(queue_, batch);
-  });
-  if (!streamed) {
-    postToHa_([this] { drain(true); });
+void SessionChangeQueue::drain() {
+  if (queue_.empty()) {
+    return;
   }
+  auto batch = std::move(queue_);
+  queue_.clear();
+  replicator_.streamChanges(std::move(batch));
 }
 
 } // namespace rmha::failover

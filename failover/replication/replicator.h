@@ -5,24 +5,26 @@
 // unacknowledged records covers a short disconnection; past it, or when a node (re)joins,
 // the source sends a bulk copy of its table, then the stream goes on.
 //
-// Threads: the replicator belongs to the HA thread (its timers, the channel's callbacks and
-// the handover's waiter run there), except that the SIP thread streams its own session
-// changes (SessionChangeQueue -> streamChanges): it encodes and writes that payload itself,
-// so a change wakes no other thread of this node. One lock makes every public member safe
-// from either thread.
+// Threads: one owner. The replicator belongs to one thread, the SIP thread in the daemon,
+// where the session table it reads and writes lives: its timers, the session changes, the
+// channel's events (posted to it by the thread that reads the channel), the handover's
+// waiter and every call into it run there; a call from another thread fails an assertion in
+// debug builds. It shares no lock with the HA thread: the HA thread only posts to it (its
+// state, the handover's wait, status) and gets its answers posted back, so neither a
+// replication burst nor a bulk copy can delay a heartbeat. Only the channel's write side is
+// shared (a short lock around a non-blocking write, see failover/peer/link.h).
 //
-//   source                                          sink
-//   SIP thread: observer -> SessionChangeQueue
-//               -> Replicator --Upsert/Remove #n--> Replicator -> ReplicaStore (SIP thread)
-//   HA thread:     Replicator <--Ack n (cumulative)--
-//               channel opens: <--Resume (stream, applied)-- ; then backlog from applied+1,
-//               or BulkBegin S, BulkItem..., BulkEnd S, then #S+1...
-#include <atomic>
+//   source (SIP thread)                               sink (SIP thread)
+//   SessionTable -observer-> SessionChangeQueue
+//     -> Replicator --Upsert/Remove #n--> (channel) --> Replicator -> ReplicaStore (table)
+//        Replicator <--Ack n (cumulative)--
+//        channel opens: <--Resume (stream, applied)-- ; then backlog from applied+1,
+//        or BulkBegin S, BulkItem..., BulkEnd S, then #S+1...
+#include <cassert>
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <map>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -31,6 +33,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/owner_thread.h"
 #include "core/session.h"
 #include "core/time_source.h"
 #include "core/timer.h"
@@ -53,7 +56,7 @@ struct ReplicationOptions {
   int localMember = 1;
   std::size_t backlogLimit = 65536;       ///< unacknowledged records kept for a reconnection
   std::size_t maxPayloadBytes = 60000;    ///< a payload is sent once it reaches this size
-  std::size_t bulkItemsPerRound = 2000;   ///< sessions encoded per bulk round (HA thread)
+  std::size_t bulkItemsPerRound = 2000;   ///< sessions encoded per bulk round
   std::size_t writeHighWater = 4u << 20;  ///< bulk waits while more than this is queued
   core::Duration bulkRetry = core::Millis{1};
   /// Sink: acknowledgements wait this long to cover more records (one acknowledgement, one
@@ -90,7 +93,7 @@ public:
     core::MonotonicTime at{};    ///< when the SIP thread made it (lag is measured from it)
   };
 
-  /// `timers` call back on the owner (HA) thread.
+  /// `timers` call back on the owner thread.
   Replicator(ReplicationOptions options, ChannelTransport& channel, ReplicaStore& store,
              const core::TimeSource& time, core::TimerFactory& timers);
   ~Replicator() override;
@@ -102,20 +105,16 @@ public:
   void setSource(bool source);
   bool source() const;
 
-  /// Any thread: streams a batch of local changes. `take` moves them into the vector it is
-  /// given (empty) under the replicator's lock, so batches taken from one queue keep their
-  /// order; the latest state of each session makes one record, and the records one payload,
-  /// written by the calling thread (this path arms no timer). Without `wait`, returns false
-  /// and takes nothing when the owner thread holds the lock (a bulk round): the caller hands
-  /// the batch to the owner thread instead of blocking.
-  bool streamChanges(bool wait, const std::function<void(std::vector<LocalChange>&)>& take);
+  /// Streams a batch of local changes, in order: the latest state of each session makes one
+  /// record, and the records one payload.
+  void streamChanges(std::vector<LocalChange> batch);
   /// One change, streamed at once (tests; the daemon streams batches).
   void onLocalUpsert(const core::Session& s, core::MonotonicTime at);
   void onLocalRemove(const std::string& callId, core::MonotonicTime at);
 
   /// Source: the channel is up, no bulk copy runs and the peer acknowledged every record.
   bool synced() const;
-  /// Calls `done` (on the owner thread, outside the lock) once synced (ok) or after
+  /// Calls `done` (once the call that decided it has returned) once synced (ok) or after
   /// `timeout`, a channel loss or a role change (not ok, with why). One waiter at a time:
   /// a second one replaces the first (not ok).
   void whenSynced(core::Duration timeout, SyncedCallback done);
@@ -151,7 +150,9 @@ private:
     std::unordered_set<std::string> keys;
   };
 
-  /// Holds the lock; on release, runs the callbacks queued meanwhile (waiters), unlocked.
+  /// Marks a call into the replicator (checking its thread); when the outermost one returns,
+  /// runs the callbacks queued meanwhile (waiters), so that they see a consistent replicator
+  /// and may call into it.
   class Guard;
 
   // Source side.
@@ -189,11 +190,11 @@ private:
   ChannelTransport& channel_;
   ReplicaStore& store_;
   const core::TimeSource& time_;
-  mutable std::mutex mutex_;
-  mutable std::vector<std::function<void()>> later_;  ///< run by Guard, unlocked
+  core::OwnerThread owner_;
+  mutable int depth_ = 0;                             ///< Guards alive (nested calls)
+  mutable std::vector<std::function<void()>> later_;  ///< run by the outermost Guard
   bool coalescing_ = false;  ///< staging a batch of several changes
   Record scratch_;           ///< the record being appended
-  std::vector<LocalChange> work_;  ///< the batch streamChanges takes
   core::TimerPtr bulkTimer_;
   core::TimerPtr waiterTimer_;
   core::TimerPtr ackTimer_;
@@ -232,63 +233,63 @@ private:
   core::MonotonicTime lastRefusalLogged_{};
 };
 
-/// Holds the replicator's lock; on release, runs the callbacks queued meanwhile, unlocked.
+/// Marks a call into the replicator; the outermost one runs the callbacks queued meanwhile.
 class Replicator::Guard {
 public:
-  explicit Guard(const Replicator& r) : r_(r), lock_(r.mutex_) {}
-  Guard(const Replicator& r, std::try_to_lock_t t) : r_(r), lock_(r.mutex_, t) {}
+  explicit Guard(const Replicator& r) : r_(r) {
+    assert(r.owner_.owned() && "Replicator called off its owner thread");
+    ++r_.depth_;
+  }
   ~Guard() {
-    if (!lock_.owns_lock() || r_.later_.empty()) {
+    if (--r_.depth_ > 0) {
       return;
     }
-    auto later = std::move(r_.later_);
-    r_.later_.clear();
-    lock_.unlock();
-    for (auto& f : later) {
-      f();
+    // Callbacks that call in queue theirs behind these: run until none is left.
+    while (!r_.later_.empty()) {
+      auto later = std::move(r_.later_);
+      r_.later_.clear();
+      ++r_.depth_;
+      for (auto& f : later) {
+        f();
+      }
+      --r_.depth_;
     }
   }
   Guard(const Guard&) = delete;
   Guard& operator=(const Guard&) = delete;
-  bool locked() const { return lock_.owns_lock(); }
 
 private:
   const Replicator& r_;
-  std::unique_lock<std::mutex> lock_;
 };
 
 /// The SIP thread's session observer: queues the changes of dialogs (confirmed sessions and
 /// their removal) and streams them at the end of the SIP thread's current burst of work (a
 /// handler posted behind the messages already read, so under load a batch holds the
-/// changes of a whole receive batch). The SIP thread writes the payload itself: a batch
-/// wakes no other thread of this node and arms no timer. When the HA thread holds the
-/// replicator (a bulk copy round), the batch is handed to the HA thread rather than making
-/// the SIP thread wait. Set it on SipService with setSessionObserver().
+/// changes of a whole receive batch, and one payload carries them). The replicator is on the
+/// same thread: a batch wakes no other thread and arms no timer. Set it on SipService with
+/// setSessionObserver(). SIP thread only.
 class SessionChangeQueue final : public core::SessionObserver {
 public:
   using Post = std::function<void(std::function<void()>)>;
-  /// `postHere` queues work on the SIP thread, `postToHa` on the replicator's owner.
-  SessionChangeQueue(const core::TimeSource& time, Post postHere, Post postToHa,
-                     Replicator& replicator);
+  /// `postHere` queues work on the SIP thread, behind what it already has.
+  SessionChangeQueue(const core::TimeSource& time, Post postHere, Replicator& replicator);
 
   void onSessionUpserted(const core::Session& s) override;
   void onSessionRemoved(const core::SessionKey& key) override;
-  /// Any thread: streams everything queued now; `wait` for the replicator's lock.
-  void drain(bool wait);
-  /// Any thread: whether changes are collected at all. Off on the standby, whose table
-  /// changes are echoes of what it applied (the replicator would ignore them).
-  void setCollecting(bool on) { collecting_.store(on, std::memory_order_relaxed); }
+  /// Streams everything queued now.
+  void drain();
+  /// Whether changes are collected at all. Off on the standby, whose table changes are
+  /// echoes of what it applied (the replicator would ignore them).
+  void setCollecting(bool on) { collecting_ = on; }
 
 private:
   void push(Replicator::LocalChange c);
 
   const core::TimeSource& time_;
   Post postHere_;
-  Post postToHa_;
   Replicator& replicator_;
-  bool drainPosted_ = false;  ///< SIP thread: a drain is queued behind the current burst
-  std::atomic<bool> collecting_{true};
-  std::mutex mutex_;
+  bool drainPosted_ = false;  ///< a drain is queued behind the current burst
+  bool collecting_ = true;
   std::vector<Replicator::LocalChange> queue_;
 };
 

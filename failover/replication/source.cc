@@ -1,5 +1,5 @@
-// Session replication, the source's side: the stream of local changes (written by the
-// calling thread, the SIP thread in the daemon), the backlog, resume and bulk copy, the
+// Session replication, the source's side: the stream of local changes (batches from the
+// SIP thread's SessionChangeQueue), the backlog, resume and bulk copy, the
 // acknowledgements and the handover's wait for them. See replicator.h.
 #include <algorithm>
 
@@ -58,30 +58,18 @@ void Replicator::setSource(bool source) {
   }
 }
 
-bool Replicator::streamChanges(bool wait,
-                               const std::function<void(std::vector<LocalChange>&)>& take) {
-  std::optional<Guard> g;
-  if (wait) {
-    g.emplace(*this);
-  } else {
-    g.emplace(*this, std::try_to_lock);
-    if (!g->locked()) {
-      return false;
-    }
-  }
-  take(work_);
-  coalescing_ = work_.size() > 1; // one change needs no staging
-  for (auto& c : work_) {
+void Replicator::streamChanges(std::vector<LocalChange> batch) {
+  Guard g(*this);
+  coalescing_ = batch.size() > 1; // one change needs no staging
+  for (auto& c : batch) {
     if (c.removed) {
       remove(c.session.callId, c.at);
     } else {
       upsert(std::move(c.session), c.at);
     }
   }
-  work_.clear();
   commit();
   coalescing_ = false;
-  return true;
 }
 
 void Replicator::onLocalUpsert(const Session& s, core::MonotonicTime at) {

@@ -24,7 +24,7 @@ std::string Replicator::stateName() const {
 }
 
 nlohmann::json Replicator::status() const {
-  std::lock_guard lock(mutex_); // queues no callback: no Guard needed
+  Guard g(*this);
   auto lag = lagMs_;
   auto pct = [&lag](double q) -> nlohmann::json {
     if (lag.empty()) {

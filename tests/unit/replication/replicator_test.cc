@@ -500,7 +500,7 @@ TEST_F(ReplicationBatching, ChangesOfOneCallWithinABatchMakeOneRecord) {
                 change(session("c2", SessionState::Trying), t0), removal("c2", t0)};
   truth["c1"] = session("c1");
   clock.advance(2ms); // the batch is streamed 2 ms after its first change
-  ASSERT_TRUE(a->repl.streamChanges(false, [&](Changes& out) { out.swap(batch); }));
+  a->repl.streamChanges(std::move(batch));
   EXPECT_EQ(a->chan.queue.size(), 1u); // one payload
   settle();
   EXPECT_EQ(a->repl.status()["seq"], 2);  // c1 once (confirmed), c2 once (removed)
@@ -526,16 +526,18 @@ TEST_F(ReplicationBatching, AWaiterDoesNotWaitForTheAckDelay) {
   expectStandbyHasTruth();
 }
 
-TEST_F(ReplicationBatching, AWaitersCallbackRunsUnlocked) {
+TEST_F(ReplicationBatching, AWaitersCallbackMayCallTheReplicator) {
   a->repl.setSource(true);
   open();
   Changes batch{change(session("c1"), clock.monotonicTime())};
-  bool taken = false;
-  // A waiter's callback runs outside the lock: it can stream (and call anything else).
+  bool streamed = false;
+  // The callback runs once the replicator has done the call's work (here whenSynced, which
+  // decides at once), so it may call the replicator again: here, stream.
   a->repl.whenSynced(1s, [&](bool, const std::string&) {
-    taken = a->repl.streamChanges(false, [&](Changes& out) { out.swap(batch); });
+    a->repl.streamChanges(std::move(batch));
+    streamed = true;
   });
-  EXPECT_TRUE(taken);
+  EXPECT_TRUE(streamed);
   truth["c1"] = session("c1");
   settle();
   clock.advance(1ms);
@@ -550,14 +552,13 @@ namespace rmha::failover {
 namespace {
 
 // The SIP thread's queue: its posts are run by hand here (postHere: the SIP thread after
-// its current burst; postToHa: the HA thread).
+// its current burst).
 class ChangeQueue : public Replication {
 protected:
   void SetUp() override {
     Replication::SetUp();
     q = std::make_unique<SessionChangeQueue>(
-        clock, [this](std::function<void()> f) { here.push_back(std::move(f)); },
-        [this](std::function<void()> f) { ha.push_back(std::move(f)); }, a->repl);
+        clock, [this](std::function<void()> f) { here.push_back(std::move(f)); }, a->repl);
   }
   static void run(std::vector<std::function<void()>>& posted) {
     auto now = std::move(posted);
@@ -567,7 +568,6 @@ protected:
     }
   }
   std::vector<std::function<void()>> here;
-  std::vector<std::function<void()>> ha;
   std::unique_ptr<SessionChangeQueue> q;
 };
 
@@ -583,8 +583,7 @@ TEST_F(ChangeQueue, StreamsTheDialogsOfABurstInOnePayloadAfterIt) {
   EXPECT_EQ(here.size(), 1u); // one drain behind the burst
   EXPECT_TRUE(a->chan.queue.empty());
   run(here);
-  EXPECT_EQ(a->chan.queue.size(), 1u);
-  EXPECT_TRUE(ha.empty()); // the SIP thread wrote it: the HA thread was not involved
+  EXPECT_EQ(a->chan.queue.size(), 1u); // one payload, written by the drain itself
   truth["c1"] = session("c1");
   truth["c2"] = session("c2");
   settle();
@@ -606,29 +605,40 @@ TEST_F(ChangeQueue, CollectsNothingWhileOff) {
   EXPECT_TRUE(here.empty());
 }
 
-TEST_F(ChangeQueue, ABatchFindingTheReplicatorBusyGoesToTheHaThreadInOrder) {
+TEST_F(ChangeQueue, BatchesReachTheReplicatorInTheOrderOfTheirBursts) {
   a->repl.setSource(true);
   open();
   q->onSessionUpserted(session("c1"));
-  // The HA thread holds the replicator (here: a stream of its own, holding the lock while
-  // it takes its batch) when the SIP thread drains.
-  bool handed = false;
-  a->repl.streamChanges(true, [&](auto&) {
-    std::thread sip([&] { run(here); });
-    sip.join();
-    handed = !ha.empty();
-  });
-  EXPECT_TRUE(handed);
-  EXPECT_TRUE(a->chan.queue.empty());
+  run(here);
   q->onSessionUpserted(session("c2"));
-  run(here);   // a later batch takes c1 along, in order
-  run(ha);     // the HA thread's drain finds nothing left
-  truth["c1"] = session("c1");
+  q->onSessionRemoved({"c1", "ft-c1"});
+  run(here); // c1 streamed, then c2 and c1's removal
+  EXPECT_EQ(a->chan.queue.size(), 2u);
   truth["c2"] = session("c2");
   settle();
   expectStandbyHasTruth();
-  EXPECT_EQ(a->repl.status()["seq"], 2);
+  EXPECT_EQ(a->repl.status()["seq"], 3);
 }
+
+TEST_F(ChangeQueue, ADrainWithNothingQueuedSendsNothing) {
+  a->repl.setSource(true);
+  open();
+  const auto before = a->chan.queue.size();
+  q->drain();
+  EXPECT_EQ(a->chan.queue.size(), before);
+}
+
+#ifndef NDEBUG
+TEST_F(ChangeQueue, TheReplicatorRefusesACallFromAnotherThread) {
+  a->repl.setSource(true); // binds the replicator to this thread
+  EXPECT_DEATH(
+      {
+        std::thread other([&] { (void)a->repl.status(); });
+        other.join();
+      },
+      "owner thread");
+}
+#endif
 
 } // namespace
 } // namespace rmha::failover
