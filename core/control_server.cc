@@ -447,7 +447,7 @@ ControlServer::ControlServer(asio::io_context& io, std::string path, ControlHand
 
 ControlServer::~ControlServer() { stop(); }
 
-std::error_code ControlServer::start(std::string& what) {
+Result<> ControlServer::start() {
   auto& s = *impl_->server;
   std::error_code fec;
   std::filesystem::create_directories(std::filesystem::path(s.path).parent_path(), fec);
@@ -465,10 +465,10 @@ std::error_code ControlServer::start(std::string& what) {
     s.acceptor.non_blocking(true, ec); // for the reserve trick's direct accept4()
   }
   if (ec) {
-    what = fmt::format("control socket {}: {}", s.path,
-                       ec.value() == EMFILE || ec.value() == ENFILE ? describeAcceptError(ec)
-                                                                      : ec.message());
-    return std::make_error_code(static_cast<std::errc>(ec.value()));
+    return fail(std::make_error_code(static_cast<std::errc>(ec.value())),
+                fmt::format("control socket {}: {}", s.path,
+                            ec.value() == EMFILE || ec.value() == ENFILE ? describeAcceptError(ec)
+                                                                           : ec.message()));
   }
   ::chmod(s.path.c_str(), 0660);
   s.reserveFd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);

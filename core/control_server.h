@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/control_framer.h"
+#include "core/result.h"
 
 namespace boost::asio {
 class io_context;
@@ -74,7 +75,7 @@ public:
   ControlServer& operator=(const ControlServer&) = delete;
 
   /// Creates the socket (replacing a stale one), sets mode 0660, starts accepting.
-  std::error_code start(std::string& what);
+  [[nodiscard]] Result<> start();
   /// Stops accepting and closes every client. On the io_context's thread, or after it stopped.
   void stop();
   /// A snapshot of the counters; any thread.

@@ -9,6 +9,8 @@
 #include <system_error>
 #include <vector>
 
+#include "core/result.h"
+
 namespace rmha::core {
 
 // ---------------------------------------------------------------------------------------------
@@ -39,7 +41,7 @@ class LinkMonitor {
 public:
   virtual ~LinkMonitor() = default;
   /// Starts watching; events go to `sink` on the owner's executor. Errors are fatal at start.
-  virtual std::error_code start(LinkEvents& sink) = 0;
+  [[nodiscard]] virtual Result<> start(LinkEvents& sink) = 0;
   virtual void stop() = 0;
   /// Current fitness under the configured policy.
   virtual bool healthy() const = 0;

@@ -126,15 +126,16 @@ private:
 
 } // namespace
 
-std::vector<HostLink> hostLinks(std::string& error) {
+core::Result<std::vector<HostLink>> hostLinks() {
   constexpr std::uint32_t kSeq = 1;
   Socket s;
   // Bounded: a kernel that never finishes the dump ends the check, not hangs it.
   const timeval timeout{2, 0};
   if (s.fd() < 0 || ::setsockopt(s.fd(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout) != 0 ||
       !sendLinkDumpRequest(s.fd(), kSeq)) {
-    error = fmt::format("cannot list this host's interfaces ({})", std::strerror(errno));
-    return {};
+    const int e = errno;
+    return core::fail(std::error_code(e, std::generic_category()),
+                      fmt::format("cannot list this host's interfaces ({})", std::strerror(e)));
   }
   std::vector<HostLink> links;
   std::vector<char> buf(64 * 1024);
@@ -144,9 +145,10 @@ std::vector<HostLink> hostLinks(std::string& error) {
       continue;
     }
     if (n <= 0) {
-      error = fmt::format("cannot list this host's interfaces ({})",
-                          n == 0 ? "the kernel closed the socket" : std::strerror(errno));
-      return {};
+      const int e = n == 0 ? ECONNRESET : errno;
+      return core::fail(std::error_code(e, std::generic_category()),
+                        fmt::format("cannot list this host's interfaces ({})",
+                                    n == 0 ? "the kernel closed the socket" : std::strerror(e)));
     }
     const auto batch = parseNetlinkDatagram(buf.data(), static_cast<std::size_t>(n));
     for (const auto& l : batch.links) {
@@ -156,8 +158,9 @@ std::vector<HostLink> hostLinks(std::string& error) {
     }
     for (const auto& [seq, err] : batch.errors) {
       if (seq == kSeq) {
-        error = fmt::format("cannot list this host's interfaces ({})", std::strerror(-err));
-        return {};
+        return core::fail(std::error_code(-err, std::generic_category()),
+                          fmt::format("cannot list this host's interfaces ({})",
+                                      std::strerror(-err)));
       }
     }
     if (std::find(batch.doneSeqs.begin(), batch.doneSeqs.end(), kSeq) != batch.doneSeqs.end()) {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/config.h"
+#include "core/result.h"
 
 namespace rmha::netlink {
 
@@ -29,7 +30,7 @@ std::vector<HostWarning> checkInterfaces(const core::ClusterConfig& config,
                                          const std::vector<HostLink>& links);
 
 /// The links of the calling thread's network namespace (one RTM_GETLINK dump, at most about
-/// two seconds). On failure returns an empty list and sets `error`.
-std::vector<HostLink> hostLinks(std::string& error);
+/// two seconds); the error says why they could not be read.
+[[nodiscard]] core::Result<std::vector<HostLink>> hostLinks();
 
 } // namespace rmha::netlink

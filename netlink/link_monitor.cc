@@ -59,16 +59,17 @@ NetlinkLinkMonitor::NetlinkLinkMonitor(boost::asio::io_context& io, LinkMonitorO
 
 NetlinkLinkMonitor::~NetlinkLinkMonitor() { stop(); }
 
-std::error_code NetlinkLinkMonitor::start(core::LinkEvents& sink) {
+core::Result<> NetlinkLinkMonitor::start(core::LinkEvents& sink) {
   if (socket_.is_open()) {
-    return std::make_error_code(std::errc::already_connected);
+    return core::fail(std::make_error_code(std::errc::already_connected),
+                      "the link monitor runs already");
   }
   if (auto ec = openSocket()) {
-    return ec;
+    return core::fail(ec, fmt::format("netlink socket: {}", ec.message()));
   }
   if (auto ec = initialDump()) {
     stop();
-    return ec;
+    return core::fail(ec, fmt::format("reading the links: {}", ec.message()));
   }
   tracker_.finishInitialLoad();
   if (gateway_) {
@@ -76,7 +77,7 @@ std::error_code NetlinkLinkMonitor::start(core::LinkEvents& sink) {
     gatewayOk_ = false;
     if (auto ec = gateway_->start()) {
       stop();
-      return ec;
+      return core::fail(ec, fmt::format("gateway check: {}", ec.message()));
     }
   }
   sink_ = &sink;

@@ -51,7 +51,7 @@ public:
 
   /// Opens the netlink socket, reads every link once (synchronously, bounded) and starts
   /// watching. Does not call the sink for the initial state: read healthy() and nics().
-  std::error_code start(core::LinkEvents& sink) override;
+  core::Result<> start(core::LinkEvents& sink) override;
   /// Stops watching; no sink call happens after it returns.
   void stop() override;
   /// NIC fitness under the policy, and the gateway check when configured.

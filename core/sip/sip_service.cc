@@ -21,7 +21,7 @@ SipService::SipService(asio::io_context& io, const SipConfig& cfg, core::TimeSou
 
 SipService::~SipService() { stop(); }
 
-std::error_code SipService::bindAll() {
+core::Result<> SipService::bindAll() {
   TcpLimits limits;
   limits.maxMessageSize = cfg_.maxMessageSize;
   limits.idleTimeout = cfg_.tcpIdleTimeout;
@@ -44,26 +44,25 @@ std::error_code SipService::bindAll() {
       }
     }
     if (ec) {
-      RMHA_LOG(Error, "sip", "cannot listen on {}: {}", l.peer().str(), ec.message());
-      return ec;
+      return core::fail(ec, fmt::format("cannot listen on {}: {}", l.peer().str(), ec.message()));
     }
     RMHA_LOG(Info, "sip", "listening on {}", l.peer().str());
   }
   return {};
 }
 
-std::error_code SipService::start() {
+core::Result<> SipService::start() {
   if (started_.exchange(true)) {
     return {};
   }
-  if (auto ec = bindAll()) {
+  if (auto r = bindAll(); !r) {
     for (auto& u : udp_) {
       u->stop();
     }
     udp_.clear();
     tcp_.reset();
     started_ = false;
-    return ec;
+    return r;
   }
   proxy_ = std::make_unique<Proxy>(cfg_, static_cast<MessageSender&>(*this), timers_, time_, resources_, sessions_, counters_);
   proxy_->setServing(serving_.load());

@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/ports.h"
+#include "core/result.h"
 #include "core/sip/proxy.h"
 #include "core/sip/resource_group.h"
 #include "core/sip/session_table.h"
@@ -44,7 +45,7 @@ public:
 
   /// Binds every listen address and starts probes. Call before io runs, or on the SIP
   /// thread. The error names the address that could not be bound.
-  std::error_code start();
+  [[nodiscard]] core::Result<> start();
   /// Closes listeners and drops transactions (sessions are kept): at once on the SIP thread
   /// or once io stopped, otherwise posted to the SIP thread.
   void stop();
@@ -93,7 +94,7 @@ private:
   void send(const Peer& to, std::string_view data) override;
   void onMessage(std::span<char> data, const Peer& from) override;
   void onTransportError(const Peer& to) override;
-  std::error_code bindAll();
+  core::Result<> bindAll();
   void stopHere();
   void closeTcpConnections();
   /// Runs `f` on the SIP thread: here when this is it or when its io_context stopped,

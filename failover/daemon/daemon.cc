@@ -273,8 +273,8 @@ struct Daemon::Impl {
   bool start() {
     std::string what;
     if (sip) {
-      if (auto ec = sip->start()) {
-        RMHA_LOG(Error, "sip", "cannot start the resource manager: {}", ec.message());
+      if (auto r = sip->start(); !r) {
+        RMHA_LOG(Error, "sip", "cannot start the resource manager: {}", r.error());
         return false;
       }
       sipThread = std::thread([this] {
@@ -285,18 +285,18 @@ struct Daemon::Impl {
         sipIo.run();
       });
     }
-    if (auto ec = links->start(*ha)) {
-      RMHA_LOG(Error, "core", "cannot start the NIC watchdog: {}", ec.message());
+    if (auto r = links->start(*ha); !r) {
+      RMHA_LOG(Error, "core", "cannot start the NIC watchdog: {}", r.error());
       return false;
     }
     if (peer) {
-      if (auto ec = peer->start(*ha, what)) {
-        RMHA_LOG(Error, "peer", "cannot open the peer link: {}", what);
+      if (auto r = peer->start(*ha); !r) {
+        RMHA_LOG(Error, "peer", "cannot open the peer link: {}", r.error());
         return false;
       }
     }
-    if (auto ec = control->start(what)) {
-      RMHA_LOG(Error, "control", "cannot open the control socket: {}", what);
+    if (auto r = control->start(); !r) {
+      RMHA_LOG(Error, "control", "cannot open the control socket: {}", r.error());
       return false;
     }
     controlThread = std::thread([this] {

@@ -107,14 +107,13 @@ DaemonConfig parseDaemonConfig(std::string_view text, const std::string& name,
 
 std::vector<std::string> hostWarnings(const DaemonConfig& c) {
   std::vector<std::string> out;
-  std::string error;
-  const auto links = netlink::hostLinks(error);
-  if (!error.empty()) {
+  const auto links = netlink::hostLinks();
+  if (!links) {
     out.push_back(fmt::format("{}: warning: {}; the interface names were not checked", c.file,
-                              error));
+                              links.error()));
     return out;
   }
-  for (const auto& w : netlink::checkInterfaces(c.cluster, links)) {
+  for (const auto& w : netlink::checkInterfaces(c.cluster, *links)) {
     const auto line = c.interfaceKeyLines.find(w.key);
     out.push_back(line == c.interfaceKeyLines.end()
                       ? fmt::format("{}: warning: {}", c.file, w.message)

@@ -44,8 +44,8 @@ void PeerLink::Impl::moveToHighFd(Channel& c) {
   c.socket.assign(protocol, high, ec);
 }
 
-std::error_code PeerLink::Impl::bindPath(const core::HostPort& local, const core::HostPort& peer, int index,
-                         std::string& what) {
+core::Result<> PeerLink::Impl::bindPath(const core::HostPort& local, const core::HostPort& peer,
+                                        int index) {
   auto p = std::make_unique<Path>(io);
   p->index = index;
   boost::system::error_code ec;
@@ -58,8 +58,8 @@ std::error_code PeerLink::Impl::bindPath(const core::HostPort& local, const core
     p->socket.bind(ep, ec);
   }
   if (ec) {
-    what = fmt::format("udp {}: {}", local.str(), ec.message());
-    return std::make_error_code(static_cast<std::errc>(ec.value()));
+    return core::fail(std::make_error_code(static_cast<std::errc>(ec.value())),
+                      fmt::format("udp {}: {}", local.str(), ec.message()));
   }
   // Heartbeats are network control traffic (DSCP CS6), ahead of bulk traffic in queues.
   const int tos = IPTOS_PREC_INTERNETCONTROL;
@@ -73,14 +73,14 @@ std::error_code PeerLink::Impl::bindPath(const core::HostPort& local, const core
   return {};
 }
 
-std::error_code PeerLink::Impl::start(PeerEvents& e, std::string& what) {
+core::Result<> PeerLink::Impl::start(PeerEvents& e) {
   events = &e;
-  if (auto ec = bindPath(opt.local, opt.peer, 0, what)) {
-    return ec;
+  if (auto r = bindPath(opt.local, opt.peer, 0); !r) {
+    return r;
   }
   if (opt.localAlt && opt.peerAlt) {
-    if (auto ec = bindPath(*opt.localAlt, *opt.peerAlt, 1, what)) {
-      return ec;
+    if (auto r = bindPath(*opt.localAlt, *opt.peerAlt, 1); !r) {
+      return r;
     }
   }
   if (!connector()) {
@@ -97,8 +97,8 @@ std::error_code PeerLink::Impl::start(PeerEvents& e, std::string& what) {
       acceptor.listen(4, ec);
     }
     if (ec) {
-      what = fmt::format("tcp {}: {}", opt.local.str(), ec.message());
-      return std::make_error_code(static_cast<std::errc>(ec.value()));
+      return core::fail(std::make_error_code(static_cast<std::errc>(ec.value())),
+                        fmt::format("tcp {}: {}", opt.local.str(), ec.message()));
     }
     accept();
   } else {
@@ -215,8 +215,8 @@ PeerLink::~PeerLink() {
   }
 }
 
-std::error_code PeerLink::start(PeerEvents& events, std::string& what) {
-  return impl_->start(events, what);
+core::Result<> PeerLink::start(PeerEvents& events) {
+  return impl_->start(events);
 }
 void PeerLink::stop() { impl_->stop(); }
 void PeerLink::send(PeerMessage m) { impl_->send(m); }

@@ -11,6 +11,7 @@
 #include <system_error>
 
 #include "core/config.h"
+#include "core/result.h"
 #include "core/time_source.h"
 #include "failover/engine/peer_port.h"
 #include "failover/peer/protocol.h"
@@ -80,8 +81,8 @@ public:
   PeerLink& operator=(const PeerLink&) = delete;
 
   /// Binds the sockets and starts delivering to `events`; an error names the address that
-  /// failed in `what`.
-  std::error_code start(PeerEvents& events, std::string& what);
+  /// failed.
+  [[nodiscard]] core::Result<> start(PeerEvents& events);
   void stop();
   void send(PeerMessage m) override;
   bool channelUp() const override;

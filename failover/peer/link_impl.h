@@ -99,9 +99,8 @@ struct PeerLink::Impl {
   // socket is what tells the peer we died, so it is moved to a descriptor above every other,
   // and its FIN leaves first.
   static void moveToHighFd(Channel& c);
-  std::error_code bindPath(const core::HostPort& local, const core::HostPort& peer, int index,
-                           std::string& what);
-  std::error_code start(PeerEvents& e, std::string& what);
+  core::Result<> bindPath(const core::HostPort& local, const core::HostPort& peer, int index);
+  core::Result<> start(PeerEvents& e);
   void stop();
   void countDrop(PeerDrop d, const std::string& from);
   PeerFrame frame(PeerMessage m);

@@ -49,7 +49,7 @@ public:
 /// Always fit, no NICs, no events of its own.
 class FakeLinks final : public core::LinkMonitor {
 public:
-  std::error_code start(core::LinkEvents&) override { return {}; }
+  core::Result<> start(core::LinkEvents&) override { return {}; }
   void stop() override {}
   bool healthy() const override { return true; }
   std::vector<core::NicState> nics() const override { return {}; }

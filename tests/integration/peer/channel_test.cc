@@ -81,9 +81,10 @@ TEST(PeerChannel, PayloadsFromTwoThreadsArriveIntactAndInOrder) {
   Sink s2;
   one.setChannelSink(&s1);
   two.setChannelSink(&s2);
-  std::string what;
-  ASSERT_FALSE(one.start(e1, what)) << what;
-  ASSERT_FALSE(two.start(e2, what)) << what;
+  const auto r1 = one.start(e1);
+  ASSERT_TRUE(r1) << r1.error();
+  const auto r2 = two.start(e2);
+  ASSERT_TRUE(r2) << r2.error();
   auto runUntil = [&io](auto done, std::chrono::seconds limit) {
     const auto deadline = std::chrono::steady_clock::now() + limit;
     while (!done() && std::chrono::steady_clock::now() < deadline) {

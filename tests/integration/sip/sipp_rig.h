@@ -150,7 +150,9 @@ public:
   explicit SipRig(const core::sip::SipConfig& cfg)
       : guard_(io_.get_executor()), timers_(io_.get_executor()) {
     service_ = std::make_unique<core::sip::SipService>(io_, cfg, time_, timers_);
-    startError_ = service_->start();
+    if (auto r = service_->start(); !r) {
+      startError_ = r.error().code;
+    }
     service_->setSessionObserver(&waiter_);
     thread_ = std::thread([this] { io_.run(); });
   }
