@@ -36,11 +36,10 @@
 #include "failover/engine/service.h"
 #include "failover/peer/link.h"
 #include "failover/daemon/replication_sip.h"
+#include "failover/daemon/shape.h"
 #include "failover/daemon/status_json.h"
 #include "failover/daemon/thread_relay.h"
 #include "netlink/link_monitor.h"
-#include "netlink/no_steering.h"
-#include "netlink/vip_steering.h"
 
 namespace rmha::daemon {
 
@@ -78,29 +77,6 @@ failover::EngineSettings engineSettings(const core::ClusterConfig& c) {
   // (docs/design/decisions.md, "A peer that answers the probe").
   s.peerAnswerWait = 2 * c.heartbeatInterval;
   return s;
-}
-
-netlink::VipOptions vipOptions(const core::ClusterConfig& c) {
-  netlink::VipOptions o;
-  o.address = c.virtualIp;
-  o.prefixLength = static_cast<unsigned>(c.virtualIpPrefix);
-  o.interfaceName = c.vipInterface;
-  o.lifetime = c.vipLifetime;
-  o.probe = c.arpProbe;
-  o.probeWait = c.arpProbeWait;
-  o.garpCount = static_cast<unsigned>(c.garpCount);
-  o.garpInterval = c.garpInterval;
-  o.garpRepeatAfter = c.garpRepeatAfter;
-  o.garpRefresh = c.garpRefresh;
-  o.garpForm = c.garpForm;
-  // Probe answers from the peer's MACs are its leftover VIP, not a third station.
-  const auto peer = static_cast<std::size_t>(c.peerMember() - 1);
-  for (const auto& hp : {c.member[peer], c.altMember[peer]}) {
-    if (hp && !hp->v6) {
-      o.peerAddresses.push_back(hp->ip);
-    }
-  }
-  return o;
 }
 
 core::ControlLimits controlLimits(const core::ControlConfig& c) {
@@ -225,14 +201,9 @@ struct Daemon::Impl {
 
   void build() {
     const auto& c = config.cluster;
-    if (c.steering == core::SteeringKind::Vip) {
-      steering = std::make_unique<netlink::VipSteering>(io, vipOptions(c), timers);
-    } else {
-      steering = std::make_unique<netlink::NoSteering>(
-          io.get_executor(), c.haMode == core::HaMode::ActiveActive
-                                 ? "none: the load balancer owns the traffic"
-                                 : "none");
-    }
+    const auto shape = shapeOf(c);
+    RMHA_LOG(Info, "core", "deployment shape: {}", toString(shape));
+    steering = buildShape(shape, c, io, timers).steering;
     links = std::make_unique<netlink::NetlinkLinkMonitor>(io, linkOptions(c), timers);
     failover::HaServiceOptions ho;
     ho.engine = engineSettings(c);
